@@ -1,0 +1,3 @@
+"""Cortical microcircuits built from :mod:`dendrites` neurons (populations, projections)."""
+
+__all__ = []

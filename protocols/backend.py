@@ -1,0 +1,124 @@
+"""One switch for the Brian2 code-generation backend, with explicit build directories.
+
+``numpy`` (no compilation; debugging and short tests), ``cython`` (default
+runtime target) and ``cpp_standalone`` (the whole simulation compiled once,
+re-runnable with ``run_args``).  ``cuda_standalone`` needs brian2cuda and a GPU.
+A :class:`Backend` is a context manager: inside it, Brian2 objects are created
+for that backend; :meth:`Backend.run` advances a network and
+:meth:`Backend.finish` builds and runs a standalone project (a no-op at
+runtime), after which monitors can be read.
+"""
+
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import brian2
+from brian2 import defaultclock, device, prefs, set_device
+
+from dendrites.errors import ModelError, check_choice, check_quantity
+
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Backend", "cython_cache_dir"]
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("numpy", "cython", "cpp_standalone", "cuda_standalone")
+DEFAULT_BACKEND = "cython"
+
+
+def cython_cache_dir():
+    """Where compiled Cython extensions are cached (``$DENDRITES_CYTHON_CACHE`` or Brian2's)."""
+    return os.environ.get("DENDRITES_CYTHON_CACHE") or os.path.expanduser(
+        "~/.cython/brian_extensions")
+
+
+class Backend:
+    """Select a Brian2 backend for the objects created inside ``with``.
+
+    Parameters
+    ----------
+    name : str
+        One of ``numpy``, ``cython``, ``cpp_standalone``, ``cuda_standalone``.
+    build_dir : str or Path, optional
+        Standalone project directory (a fresh temporary one if omitted, removed
+        on exit unless ``keep_build``).
+    seed : int, optional
+        Seeds Brian2's and NumPy's random generators (inside the generated
+        code for standalone backends).
+    dt : `Quantity`, optional
+        ``defaultclock.dt`` for the run.
+    threads : int
+        OpenMP threads for ``cpp_standalone``.
+    """
+
+    def __init__(self, name=DEFAULT_BACKEND, build_dir=None, seed=None, dt=None, threads=1,
+                 keep_build=False):
+        check_choice("backend", name, BACKENDS)
+        if dt is not None:
+            check_quantity("dt", dt, brian2.ms, positive=True)
+        if name == "cuda_standalone" and importlib.util.find_spec("brian2cuda") is None:
+            raise ModelError("Backend 'cuda_standalone' needs the brian2cuda package "
+                             "(pip install '.[cuda]' on Python >= 3.12) and an NVIDIA GPU.")
+        self.name, self.seed, self.dt, self.threads = name, seed, dt, int(threads)
+        self._tmp = build_dir is None
+        self.build_dir = Path(build_dir) if build_dir else None
+        self.keep_build = keep_build
+        self.build_seconds = 0.0
+
+    @property
+    def standalone(self):
+        return self.name.endswith("_standalone")
+
+    def __enter__(self):
+        brian2.devices.device.reset_device("runtime")
+        device.reinit()
+        brian2.start_scope()
+        if self.standalone:
+            if self.name == "cuda_standalone":
+                import brian2cuda  # noqa: F401  registers the device
+            if self.build_dir is None:
+                self.build_dir = Path(tempfile.mkdtemp(prefix="dendrites-build-"))
+            set_device(self.name, directory=str(self.build_dir), build_on_run=False)
+            if self.name == "cpp_standalone":
+                prefs.devices.cpp_standalone.openmp_threads = self.threads
+        else:
+            prefs.codegen.target = self.name
+            prefs.codegen.runtime.cython.cache_dir = cython_cache_dir()
+        if self.dt is not None:
+            defaultclock.dt = self.dt
+        if self.seed is not None:
+            brian2.seed(int(self.seed))
+        return self
+
+    def run(self, net, duration, report=None):
+        """Run *net* for *duration*, with Brian2's progress report on a terminal."""
+        if report is None and sys.stderr.isatty() and not self.standalone:
+            report = "stderr"
+        net.run(duration, report=report, report_period=10 * brian2.second)
+
+    def finish(self, run_args=None):
+        """Compile and run a standalone project (no-op at runtime)."""
+        if not self.standalone:
+            return
+        import time
+
+        t0 = time.perf_counter()
+        device.build(directory=str(self.build_dir), compile=True, run=True,
+                     run_args=run_args, with_output=False)
+        self.build_seconds = time.perf_counter() - t0
+
+    def __exit__(self, *exc):
+        if self.standalone:
+            device.reinit()
+            brian2.devices.device.reset_device("runtime")
+            set_device("runtime")
+            if self._tmp and not self.keep_build and self.build_dir is not None:
+                shutil.rmtree(self.build_dir, ignore_errors=True)
+                self.build_dir = None
+        prefs.codegen.target = "numpy" if self.name == "numpy" else prefs.codegen.target
+        defaultclock.dt = 0.1 * brian2.ms
+        return False

@@ -1,0 +1,185 @@
+"""Protocol registry, parameter handling and the ``run`` entry point.
+
+A protocol is a function ``fn(p, ctx)`` registered with :func:`protocol`:
+``p`` holds its parameters (defaults, optionally overridden by ``quick``
+settings and by the user), ``ctx`` is a :class:`RunContext` (seed, backend).
+It returns ``(metrics, arrays)``.  :func:`run` validates everything first,
+runs the protocol, and stores the result atomically.
+"""
+
+import difflib
+import time
+from dataclasses import dataclass, field
+
+import brian2
+import numpy as np
+from brian2.units.fundamentalunits import Quantity, have_same_dimensions
+
+from dendrites.errors import ModelError, format_quantity
+
+from .backend import DEFAULT_BACKEND, Backend
+from .results import check_out_dir, versions, write_run
+
+__all__ = ["Protocol", "RunContext", "Params", "PROTOCOLS", "protocol", "get_protocol",
+           "parse_assignment", "resolve_params", "run"]
+
+PROTOCOLS = {}
+
+
+@dataclass
+class Protocol:
+    """A registered protocol: a name, a description and default parameters."""
+
+    name: str
+    description: str
+    fn: object
+    defaults: dict
+    quick: dict = field(default_factory=dict)
+
+
+class Params(dict):
+    """Parameters with attribute access (``p.duration``)."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+@dataclass
+class RunContext:
+    """What a protocol needs to know about the run besides its parameters."""
+
+    seed: int = 1
+    backend: str = DEFAULT_BACKEND
+    build_dir: object = None
+    quick: bool = False
+
+    def backend_scope(self, dt=None, seed_offset=0, build_dir=None):
+        """A :class:`Backend` context for one simulation of this run."""
+        return Backend(self.backend, build_dir=build_dir or self.build_dir,
+                       seed=self.seed + seed_offset, dt=dt)
+
+
+def protocol(name, description, defaults, quick=None):
+    """Register ``fn(p, ctx) -> (metrics, arrays)`` as protocol *name*."""
+    def register(fn):
+        PROTOCOLS[name] = Protocol(name, description, fn, dict(defaults), dict(quick or {}))
+        return fn
+    return register
+
+
+def get_protocol(name):
+    from . import single_neuron  # noqa: F401  (registers the protocols)
+
+    if name not in PROTOCOLS:
+        raise ModelError(f"Unknown protocol {name!r}; allowed: {', '.join(sorted(PROTOCOLS))}.")
+    return PROTOCOLS[name]
+
+
+_NAMESPACE = {k: getattr(brian2.units, k) for k in dir(brian2.units) if not k.startswith("_")}
+_NAMESPACE.update({k: v for k, v in vars(brian2.units.allunits).items() if not k.startswith("_")})
+_NAMESPACE.update(pi=np.pi, e=np.e, True_=True)
+
+
+def _coerce(key, value, default):
+    """Check *value* against the type and dimensions of *default*."""
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, int, np.integer)) or value not in (0, 1):
+            raise ModelError(f"Parameter '{key}' = {value!r} must be True or False.")
+        return bool(value)
+    if isinstance(default, Quantity) or isinstance(value, Quantity):
+        ref = default if isinstance(default, Quantity) else 1
+        if not have_same_dimensions(value, ref):
+            unit = brian2.get_unit(brian2.get_dimensions(ref))
+            raise ModelError(f"Parameter '{key}' = {format_quantity(value)} has the wrong "
+                             f"dimensions: expected a quantity in units of {unit} "
+                             f"(default {format_quantity(default)}).")
+        if np.ndim(value) != np.ndim(default):
+            raise ModelError(f"Parameter '{key}' = {format_quantity(value)} must be "
+                             f"{'a list' if np.ndim(default) else 'a single value'} like "
+                             f"the default {format_quantity(default)}.")
+        return value
+    if isinstance(default, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, (int, np.integer)):
+            raise ModelError(f"Parameter '{key}' = {value!r} must be an integer.")
+        return int(value)
+    if isinstance(default, float):
+        if not isinstance(value, (int, float, np.number)):
+            raise ModelError(f"Parameter '{key}' = {value!r} must be a number.")
+        return float(value)
+    if isinstance(default, str):
+        return str(value)
+    if isinstance(default, (list, tuple)):
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+    return value
+
+
+def parse_assignment(text):
+    """Parse ``'name=expression'``; the expression may use Brian2 units."""
+    if "=" not in text:
+        raise ModelError(f"Malformed --set {text!r}: expected NAME=VALUE, e.g. 'g_A=0.8*nS'.")
+    key, expr = (s.strip() for s in text.split("=", 1))
+    if not key.isidentifier() or not expr:
+        raise ModelError(f"Malformed --set {text!r}: expected NAME=VALUE, e.g. 'g_A=0.8*nS'.")
+    try:
+        value = eval(expr, {"__builtins__": {}}, dict(_NAMESPACE))  # noqa: S307 (units only)
+    except Exception as err:  # any parse or evaluation failure is a user error
+        if expr.isidentifier():
+            return key, expr
+        raise ModelError(f"Cannot evaluate --set {key}={expr!r}: {err}. Use a number or a "
+                         f"Brian2 quantity expression such as 0.8*nS.") from None
+    return key, value
+
+
+def resolve_params(proto, overrides=None, quick=False):
+    """Defaults, then quick settings, then user overrides (all checked)."""
+    params = dict(proto.defaults)
+    if quick:
+        params.update(proto.quick)
+    for key, value in (overrides or {}).items():
+        if key not in proto.defaults:
+            close = difflib.get_close_matches(key, proto.defaults, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise ModelError(f"Unknown parameter {key!r} for protocol '{proto.name}'.{hint} "
+                             f"Allowed: {', '.join(sorted(proto.defaults))}.")
+        params[key] = _coerce(key, value, proto.defaults[key])
+    return Params(params)
+
+
+def run(name, out, *, seed=1, backend=DEFAULT_BACKEND, overrides=None, quick=False,
+        build_dir=None, figure=None):
+    """Run protocol *name* and store it in *out* (atomically).
+
+    Parameters
+    ----------
+    figure : callable, optional
+        ``figure(summary, arrays, directory)`` draws the run's figure into the
+        temporary run directory before it is renamed into place.
+
+    Returns
+    -------
+    summary : dict
+    arrays : dict
+    """
+    proto = get_protocol(name)
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ModelError(f"Parameter 'seed' = {seed!r} must be a non-negative integer.")
+    Backend(backend)  # validates the backend name before anything runs
+    params = resolve_params(proto, overrides, quick)
+    if out is not None:
+        check_out_dir(out, name)
+    ctx = RunContext(int(seed), backend, build_dir, quick)
+    t0 = time.perf_counter()
+    metrics, arrays = proto.fn(params, ctx)
+    summary = {"protocol": name, "description": proto.description, "params": dict(params),
+               "quick": bool(quick), "seed": int(seed), "backend": backend,
+               "versions": versions(), "wall_time_s": time.perf_counter() - t0,
+               "metrics": metrics}
+    if out is not None:
+        extra = (lambda d: figure(summary, arrays, d)) if figure is not None else None
+        write_run(out, summary, arrays, extra)
+    return summary, arrays

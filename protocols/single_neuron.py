@@ -1,0 +1,184 @@
+"""Single-neuron protocols: passive transfer, f-I curves, bAP attenuation, burst induction.
+
+Each protocol builds all its conditions into one network (one neuron per
+condition), so that a ``cpp_standalone`` run compiles once.
+"""
+
+import numpy as np
+from brian2 import Network, SpikeMonitor, StateMonitor, mV, ms, nS, pA, pF, second
+
+from dendrites import presets
+from dendrites.errors import ModelError
+
+from .analysis import burst_statistics, exp_decay_tau
+from .registry import protocol
+
+__all__ = ["passive_transfer", "fi_curve", "bap", "burst_induction"]
+
+
+def _steps(be, net, group, settle, *stages):
+    """Run *settle*, then each ``(duration, {var: values})`` stage."""
+    be.run(net, settle)
+    for duration, values in stages:
+        for var, val in values.items():
+            setattr(group, var, val)
+        be.run(net, duration)
+
+
+# ---------------------------------------------------------------------------
+@protocol("passive-transfer",
+          "Current step into each compartment of a passive 3-compartment neuron; "
+          "steady-state transfer matrix and slowest time constant vs the closed form",
+          dict(C_soma=100 * pF, C_basal=100 * pF, C_apical=100 * pF, g_L_soma=10 * nS,
+               g_L_basal=10 * nS, g_L_apical=10 * nS, g_B=100 * nS, g_A=80 * nS,
+               E_L=-70 * mV, amplitude=50 * pA, t_settle=20 * ms, t_step=200 * ms,
+               t_after=100 * ms, dt=0.025 * ms),
+          quick=dict(t_step=150 * ms, t_after=80 * ms))
+def passive_transfer(p, ctx):
+    """Sacramento-style passive neuron (both-way coupling) in physical units."""
+    model = presets.pyramidal(3, C_soma=p.C_soma, g_L_soma=p.g_L_soma, g_basal=p.g_B,
+                              g_apical=p.g_A, E_L=p.E_L, name="passive-3c")
+    model = model.with_params(C_basal=p.C_basal, C_apical=p.C_apical, g_L_basal=p.g_L_basal,
+                              g_L_apical=p.g_L_apical)
+    comps = model.compartment_names
+    n = len(comps)
+    with ctx.backend_scope(dt=p.dt) as be:
+        group = model.build(n, name="passive", dt=p.dt)
+        mon = StateMonitor(group, [f"v_{c}" for c in comps], record=True)
+        net = Network(group, mon)
+        on = {f"I_ext_{c}": np.where(np.arange(n) == i, 1.0, 0.0) * p.amplitude
+              for i, c in enumerate(comps)}
+        off = {f"I_ext_{c}": 0 * pA for c in comps}
+        _steps(be, net, group, p.t_settle, (p.t_step, on), (p.t_after, off))
+        be.finish()
+        t = np.asarray(mon.t / ms)
+        v = np.stack([np.asarray(getattr(mon, f"v_{c}") / mV) for c in comps], axis=1)
+    rest = float(p.E_L / mV)
+    t_off = float((p.t_settle + p.t_step) / ms)
+    window = (t > t_off - 10) & (t <= t_off)
+    steady = v[:, :, window].mean(axis=2) - rest          # injected x recorded
+    C, A = model.passive_system()
+    theory = np.linalg.solve(A, np.diag(float(p.amplitude) / C)).T / 1e-3
+    taus = [exp_decay_tau(t, v[i, i] - rest, t_off) for i in range(n)]
+    tau_theory = 1e3 / np.min(np.linalg.eigvals(A).real)
+    rel = np.abs(steady - theory) / np.abs(theory).max()
+    metrics = dict(compartments=list(comps), steady_state_mV=steady.tolist(),
+                   steady_state_theory_mV=theory.tolist(),
+                   max_rel_error_steady_state=float(rel.max()),
+                   input_resistance_MOhm=(np.diag(steady) / float(p.amplitude / pA) * 1e3).tolist(),
+                   time_constants_ms=taus, time_constant_theory_ms=float(tau_theory))
+    return metrics, dict(t_ms=t, v_mV=v)
+
+
+# ---------------------------------------------------------------------------
+# Largest somatic current per preset: about twice the rheobase, or up to
+# saturation for the sigmoidal-rate neurons (whose soma is clamped by a large
+# one-way dendritic conductance in Urbanczik & Senn).
+FI_RANGES = {"clopath-2010": 1000 * pA, "payeur-2021": 1000 * pA, "payeur-2021-pv": 600 * pA,
+             "payeur-2021-sst": 200 * pA, "bono-clopath-2017": 4000 * pA,
+             "urbanczik-senn-2014": 20000 * pA, "guerguiev-2017": 100 * pA}
+
+
+@protocol("fi-curve", "Somatic current steps for each spiking preset: firing rate vs current",
+          dict(presets=list(FI_RANGES), current_scale=1.0, n_currents=11, duration=1000 * ms,
+               t_skip=100 * ms, dt=0.1 * ms),
+          quick=dict(duration=500 * ms))
+def fi_curve(p, ctx):
+    """Currents run from 0 to ``current_scale`` times the preset's range (FI_RANGES).
+
+    Rates are counted after ``t_skip`` (onset transient excluded).
+    """
+    for name in p.presets:
+        presets.get(name)
+    frac = np.linspace(0, 1, p.n_currents)
+    currents = {name: frac * float(FI_RANGES[name] / pA) * p.current_scale for name in p.presets}
+    with ctx.backend_scope(dt=p.dt) as be:
+        mons = {}
+        for k, name in enumerate(p.presets):
+            g = presets.get(name).build(p.n_currents, name=f"fi_{k}", dt=p.dt)
+            g.I_ext_soma = currents[name] * pA
+            mons[name] = SpikeMonitor(g)
+        net = Network(*mons.values(), *(m.source for m in mons.values()))
+        be.run(net, p.duration)
+        be.finish()
+        rates = {}
+        for name, mon in mons.items():
+            t, i = np.asarray(mon.t / second), np.asarray(mon.i)
+            keep = t >= float(p.t_skip / second)
+            counts = np.bincount(i[keep], minlength=p.n_currents)
+            rates[name] = (counts / float((p.duration - p.t_skip) / second)).tolist()
+    metrics = dict(presets=list(p.presets),
+                   current_pA={k: v.tolist() for k, v in currents.items()}, rate_hz=rates)
+    return metrics, {f"current_pA_{k}": v for k, v in currents.items()}
+
+
+# ---------------------------------------------------------------------------
+@protocol("bap", "Somatic spike from a brief current; peak depolarisation per compartment "
+          "of a 4-compartment AdEx pyramidal neuron (bAP attenuation)",
+          dict(amplitude=6000 * pA, pulse=2 * ms, t_settle=20 * ms, t_record=40 * ms,
+               dt=0.025 * ms, g_B=100 * nS, g_A=80 * nS, g_trunk_tuft=40 * nS))
+def bap(p, ctx):
+    """Attenuation is compared with the electrotonic distance from the soma."""
+    model = presets.pyramidal(4, C_soma=281 * pF, g_L_soma=30 * nS, E_L=-70.6 * mV,
+                              g_basal=p.g_B, g_apical=p.g_A, g_trunk_tuft=p.g_trunk_tuft,
+                              spike=presets.clopath_2010().spike, name="clopath-2010-4c")
+    comps = model.compartment_names
+    with ctx.backend_scope(dt=p.dt) as be:
+        group = model.build(1, name="bap", dt=p.dt)
+        mon = StateMonitor(group, [f"v_{c}" for c in comps], record=0)
+        spikes = SpikeMonitor(group)
+        net = Network(group, mon, spikes)
+        _steps(be, net, group, p.t_settle, (p.pulse, {"I_ext_soma": p.amplitude}),
+               (p.t_record, {"I_ext_soma": 0 * pA}))
+        be.finish()
+        t = np.asarray(mon.t / ms)
+        v = np.stack([np.asarray(getattr(mon, f"v_{c}")[0] / mV) for c in comps])
+        n_spikes = int(spikes.num_spikes)
+    rest = float(model.parameters()["E_L_soma"] / mV)
+    after = t >= float(p.t_settle / ms)
+    peak = (v[:, after].max(axis=1) - rest).tolist()
+    C, A = model.passive_system()
+    dc = np.linalg.solve(A, np.eye(len(comps))[:, 0] / C[0])
+    attenuation = (dc / dc[0]).tolist()     # steady-state transfer from the soma
+    return (dict(compartments=list(comps), peak_depolarisation_mV=dict(zip(comps, peak)),
+                 steady_state_attenuation=dict(zip(comps, attenuation)), n_spikes=n_spikes),
+            dict(t_ms=t, v_mV=v))
+
+
+# ---------------------------------------------------------------------------
+@protocol("burst-induction", "Payeur neuron: somatic step alone vs somatic plus apical step; "
+          "event rate and burst probability (burst multiplexing)",
+          dict(n_neurons=100, I_soma=400 * pA, I_apical=250 * pA, noise_soma=150 * pA,
+               noise_apical=150 * pA, noise_tau=5 * ms, duration=2000 * ms, t_skip=200 * ms,
+               burst_isi=16 * ms, dt=0.1 * ms),
+          quick=dict(n_neurons=40, duration=1500 * ms))
+def burst_induction(p, ctx):
+    """Both conditions get the same somatic step and independent OU noise."""
+    n = int(p.n_neurons)
+    if n < 1:
+        raise ModelError(f"Parameter 'n_neurons' = {n} must be at least 1.")
+    model = presets.payeur_2021(noise=(p.noise_soma, p.noise_apical, p.noise_tau))
+    with ctx.backend_scope(dt=p.dt) as be:
+        group = model.build(2 * n, name="payeur", dt=p.dt)
+        group.I_ext_soma = p.I_soma
+        group.I_ext_apical = np.r_[np.zeros(n), np.ones(n)] * p.I_apical
+        mon = SpikeMonitor(group)
+        net = Network(group, mon)
+        be.run(net, p.duration)
+        be.finish()
+        t, i = np.asarray(mon.t / second), np.asarray(mon.i)
+    keep = t >= float(p.t_skip / second)
+    span = float((p.duration - p.t_skip) / second)
+    stats = {}
+    for label, ids in (("soma_only", range(n)), ("soma_and_apical", range(n, 2 * n))):
+        trains = [t[keep & (i == k)] for k in ids]
+        stats[label] = burst_statistics(trains, float(p.burst_isi / second), span)
+    metrics = dict(conditions=list(stats),
+                   event_rate_hz={k: v["event_rate_hz"] for k, v in stats.items()},
+                   burst_probability={k: v["burst_probability"] for k, v in stats.items()},
+                   firing_rate_hz={k: v["firing_rate_hz"] for k, v in stats.items()})
+    e0, e1 = (metrics["event_rate_hz"][k] for k in stats)
+    b0, b1 = (metrics["burst_probability"][k] for k in stats)
+    metrics.update(burst_probability_increase=b1 - b0,
+                   event_rate_relative_change=(e1 - e0) / e0 if e0 > 0 else None)
+    return metrics, dict(spike_t_s=t, spike_i=i)
