@@ -19,6 +19,7 @@ from pathlib import Path
 
 import brian2
 from brian2 import defaultclock, device, prefs, set_device
+from brian2.devices.device import reset_device
 
 from dendrites.errors import ModelError, check_choice, check_quantity
 
@@ -74,7 +75,8 @@ class Backend:
         return self.name.endswith("_standalone")
 
     def __enter__(self):
-        brian2.devices.device.reset_device("runtime")
+        self._previous_target = prefs.codegen.target
+        reset_device("runtime")
         device.reinit()
         brian2.start_scope()
         if self.standalone:
@@ -114,11 +116,11 @@ class Backend:
     def __exit__(self, *exc):
         if self.standalone:
             device.reinit()
-            brian2.devices.device.reset_device("runtime")
+            reset_device("runtime")
             set_device("runtime")
             if self._tmp and not self.keep_build and self.build_dir is not None:
                 shutil.rmtree(self.build_dir, ignore_errors=True)
                 self.build_dir = None
-        prefs.codegen.target = "numpy" if self.name == "numpy" else prefs.codegen.target
+        prefs.codegen.target = self._previous_target
         defaultclock.dt = 0.1 * brian2.ms
         return False

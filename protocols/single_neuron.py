@@ -76,27 +76,35 @@ def passive_transfer(p, ctx):
 # one-way dendritic conductance in Urbanczik & Senn).
 FI_RANGES = {"clopath-2010": 1000 * pA, "payeur-2021": 1000 * pA, "payeur-2021-pv": 600 * pA,
              "payeur-2021-sst": 200 * pA, "bono-clopath-2017": 4000 * pA,
-             "urbanczik-senn-2014": 20000 * pA, "guerguiev-2017": 100 * pA}
+             "urbanczik-senn-2014": 20000 * pA, "guerguiev-2017": 700 * pA}
 
 
 @protocol("fi-curve", "Somatic current steps for each spiking preset: firing rate vs current",
           dict(presets=list(FI_RANGES), current_scale=1.0, n_currents=11, duration=1000 * ms,
-               t_skip=100 * ms, dt=0.1 * ms),
+               t_skip=100 * ms, replicates=20, dt=0.05 * ms),
           quick=dict(duration=500 * ms))
 def fi_curve(p, ctx):
     """Currents run from 0 to ``current_scale`` times the preset's range (FI_RANGES).
 
-    Rates are counted after ``t_skip`` (onset transient excluded).
+    Rates are counted after ``t_skip`` (onset transient excluded); presets
+    that spike stochastically (escape rate) are averaged over ``replicates``
+    neurons per current.
     """
+    from dendrites.mechanisms import EscapeRate
+
     for name in p.presets:
         presets.get(name)
+    if p.replicates < 1:
+        raise ModelError(f"Parameter 'replicates' = {p.replicates} must be at least 1.")
     frac = np.linspace(0, 1, p.n_currents)
     currents = {name: frac * float(FI_RANGES[name] / pA) * p.current_scale for name in p.presets}
     with ctx.backend_scope(dt=p.dt) as be:
-        mons = {}
+        mons, reps = {}, {}
         for k, name in enumerate(p.presets):
-            g = presets.get(name).build(p.n_currents, name=f"fi_{k}", dt=p.dt)
-            g.I_ext_soma = currents[name] * pA
+            model = presets.get(name)
+            reps[name] = p.replicates if isinstance(model.spike, EscapeRate) else 1
+            g = model.build(p.n_currents * reps[name], name=f"fi_{k}", dt=p.dt)
+            g.I_ext_soma = np.repeat(currents[name], reps[name]) * pA
             mons[name] = SpikeMonitor(g)
         net = Network(*mons.values(), *(m.source for m in mons.values()))
         be.run(net, p.duration)
@@ -105,7 +113,7 @@ def fi_curve(p, ctx):
         for name, mon in mons.items():
             t, i = np.asarray(mon.t / second), np.asarray(mon.i)
             keep = t >= float(p.t_skip / second)
-            counts = np.bincount(i[keep], minlength=p.n_currents)
+            counts = np.bincount(i[keep] // reps[name], minlength=p.n_currents) / reps[name]
             rates[name] = (counts / float((p.duration - p.t_skip) / second)).tolist()
     metrics = dict(presets=list(p.presets),
                    current_pA={k: v.tolist() for k, v in currents.items()}, rate_hz=rates)

@@ -1,0 +1,270 @@
+"""Recurrent network of three-compartment pyramidal neurons with STDP (foundation benchmark).
+
+This is the benchmark model of this package: *N* three-compartment neurons
+(:func:`dendrites.presets.pyramidal` with an integrate-and-fire soma) in one
+``NeuronGroup``, each receiving independent Poisson input on the AMPA
+channels of its basal (100 synapses) and apical (50 synapses) compartment,
+and recurrent excitation (fixed connection probability, default 2 %) onto the
+basal AMPA channel whose weights follow additive all-to-all pair STDP.
+
+Two exact reformulations make it cheap to simulate (the Brian2 network and the
+hand-written reference in ``tests/benchmarks/numba_loop.py`` both use them):
+
+Event-driven Poisson input
+    The *n* independent Poisson synapses of rate *r* and equal weight onto one
+    channel superpose to a single Poisson process of rate ``n r``.  Instead of a
+    binomial draw per neuron and time step (``PoissonInput``), each neuron
+    keeps the arrival time of its next input event in *operational time*
+    ``s`` (event ``k`` arrives when ``t n r`` reaches ``s_k``, a running sum of
+    unit exponentials): a custom event ``t*n*r >= s`` adds the weight to the
+    conductance and draws the next gap, ``s += -log(1 - rand())``.  Because
+    ``s`` is dimensionless, a rate changed through ``run_args`` takes effect
+    from the first event.  Events whose arrival times fall into the same time
+    step are delivered in consecutive steps (one per step; at the default
+    500 Hz per neuron and dt = 0.1 ms this concerns 2.5 % of the events and
+    delays them by one step); none are lost, so the mean count is exact.
+
+Per-neuron STDP traces
+    In additive all-to-all pair STDP every synapse leaving neuron *i* carries
+    the same presynaptic trace (the low-pass filtered spike train of *i*) and
+    every synapse onto *j* the same postsynaptic trace, so one trace per
+    neuron (``trace_plus`` with ``tau_plus``, read as presynaptic trace, and
+    ``trace_minus`` with ``tau_minus``, read as postsynaptic trace, both
+    incremented by one in the spike reset) is exactly equivalent to one per
+    synapse, and costs *N* instead of *N^2 p* updates.  A presynaptic spike
+    delivers ``w`` and then depresses it by ``A_minus trace_minus_post``; a
+    postsynaptic spike potentiates every incoming weight by
+    ``A_plus trace_plus_pre``; weights are
+    clipped to ``[0, w_max]``.  Traces are read before the increments of the
+    current step, so pre- and postsynaptic spikes in the same time step are
+    not paired.
+
+Rates, input weights, STDP amplitudes, time constants and ``w_max`` are
+``(shared, constant)`` state variables, so a ``cpp_standalone`` build can be
+re-run with other values through ``device.run(run_args=...)`` without
+recompiling (initial recurrent weights are set at build time).
+"""
+
+from dataclasses import dataclass, field
+
+from brian2 import (EventMonitor, Network, NeuronGroup, PopulationRateMonitor, SpikeMonitor,
+                    StateMonitor, Synapses, defaultclock)
+from brian2 import Hz, ms, mV, nS, second  # noqa: F401  (units used in defaults)
+
+from dendrites import IntegrateAndFire, presets
+from dendrites.errors import ModelError, check_quantity
+
+__all__ = ["DEFAULTS", "RecurrentNetwork", "benchmark_model", "recurrent_network"]
+
+#: Default parameters of the benchmark network (weights chosen for ~5 Hz).
+DEFAULTS = dict(
+    n_basal_inputs=100, n_apical_inputs=50, input_rate=5 * Hz,
+    w_basal=2.4 * nS, w_apical=2.4 * nS, p_rec=0.02, w_rec=0.2 * nS,
+    tau_plus=16.8 * ms, tau_minus=33.7 * ms, A_plus=0.004 * nS,
+    A_minus=1.05 * 0.004 * nS * 16.8 / 33.7, w_max=0.4 * nS,
+    V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms,
+)
+
+RECORD_CHOICES = ("counts", "spikes", "rate", "inputs")
+
+
+def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms):
+    """The neuron of the benchmark: ``presets.pyramidal(3)`` with an LIF soma."""
+    return presets.pyramidal(3, spike=IntegrateAndFire(V_th, V_reset, t_ref),
+                             name="pyramidal-3c-lif")
+
+
+@dataclass
+class RecurrentNetwork:
+    """Brian2 objects of a :func:`recurrent_network` and its parameters.
+
+    Attributes
+    ----------
+    group : `NeuronGroup`
+        All neurons (variables of :func:`benchmark_model` plus ``s_basal``,
+        ``s_apical`` and, with STDP, ``trace_plus``, ``trace_minus``).
+    synapses : `Synapses`
+        Recurrent connections (weight ``w``).
+    spikes : `SpikeMonitor`
+        Spike monitor (spike counts only unless ``'spikes'`` was recorded).
+    monitors : dict
+        Further monitors by name (``rate``, ``basal_inputs``, ``apical_inputs``, ...).
+    model : `dendrites.NeuronModel`
+        The neuron model.
+    params : dict
+        Parameters used to build it.
+    """
+
+    group: object
+    synapses: object
+    spikes: object
+    monitors: dict = field(default_factory=dict)
+    model: object = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def objects(self):
+        """Every Brian2 object to put into a `Network`."""
+        return [self.group, self.synapses, self.spikes] + list(self.monitors.values())
+
+    def network(self, *extra):
+        """A new `Network` holding :attr:`objects` and *extra*."""
+        return Network(*self.objects, *extra)
+
+    def mean_rate(self, duration):
+        """Mean firing rate (Hz) over all neurons for a run of *duration*."""
+        return float(self.spikes.num_spikes / (len(self.group) * float(duration / second)))
+
+
+def _check(p):
+    for key in ("n_basal_inputs", "n_apical_inputs"):
+        if not isinstance(p[key], int) or p[key] < 0:
+            raise ModelError(f"Parameter '{key}' = {p[key]!r} must be a non-negative integer.")
+    if not 0 <= p["p_rec"] <= 1:
+        raise ModelError(f"Parameter 'p_rec' = {p['p_rec']!r} must lie in [0, 1].")
+    check_quantity("input_rate", p["input_rate"], Hz, nonnegative=True)
+    for key in ("w_basal", "w_apical", "w_rec", "A_plus", "A_minus", "w_max"):
+        check_quantity(key, p[key], nS, nonnegative=True)
+    for key in ("tau_plus", "tau_minus"):
+        check_quantity(key, p[key], ms, positive=True)
+    if p["w_rec"] > p["w_max"]:
+        raise ModelError(f"Parameter 'w_rec' = {p['w_rec']} must not exceed 'w_max' = {p['w_max']}.")
+
+
+def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("counts",),
+                      method=None, **params):
+    """Build the benchmark network of *N* pyramidal neurons.
+
+    Parameters
+    ----------
+    N : int
+        Number of neurons.
+    stdp : bool
+        Plastic recurrent weights (additive all-to-all pair STDP); otherwise fixed.
+    dt : `Quantity`, optional
+        Time step of every object (default: ``defaultclock.dt``).  It is
+        checked against the neuron's time constants: at 0.1 ms it exceeds a
+        fifth of the fastest passive eigenmode (0.36 ms) and a
+        `dendrites.DtWarning` is issued; second-order Runge-Kutta stays
+        accurate there (that mode is the fast soma-dendrite equalisation).
+    name : str
+        Prefix of the Brian2 object names.
+    record : sequence of str
+        ``'counts'`` (always), ``'spikes'`` (spike times), ``'rate'``
+        (population rate) and ``'inputs'`` (per-neuron counts of basal and
+        apical input events).
+    method : str, optional
+        Integration method (default: the model's, second-order Runge-Kutta).
+    **params
+        Overrides of :data:`DEFAULTS`: ``n_basal_inputs``, ``n_apical_inputs``,
+        ``input_rate`` (per input synapse), ``w_basal``, ``w_apical`` (AMPA
+        weights of the inputs), ``p_rec``, ``w_rec`` (initial recurrent
+        weight), ``tau_plus``, ``tau_minus``, ``A_plus``, ``A_minus``
+        (weight changes per pair, both positive), ``w_max``, and the soma's
+        ``V_th``, ``V_reset``, ``t_ref``.
+
+    Returns
+    -------
+    RecurrentNetwork
+
+    Notes
+    -----
+    Sweepable through ``run_args``: ``group.rate_basal``, ``group.rate_apical``,
+    ``group.n_basal``, ``group.n_apical``, ``group.w_basal``, ``group.w_apical``,
+    ``group.tau_plus``, ``group.tau_minus``, ``synapses.A_plus``,
+    ``synapses.A_minus``, ``synapses.w_max`` and every neuron parameter.
+    The STDP time constants are those of the Bi & Poo data fit used by
+    Izhikevich & Desai (2003, Neural Comput 15:1511); ``A_minus tau_minus =
+    1.05 A_plus tau_plus`` makes depression slightly dominate (Song, Miller &
+    Abbott 2000), which keeps the recurrent excitation stable.
+
+    Examples
+    --------
+    >>> from brian2 import ms
+    >>> net = recurrent_network(20, dt=0.1*ms)  # doctest: +SKIP
+    >>> net.network().run(100*ms)  # doctest: +SKIP
+    """
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise ModelError(f"Unknown parameter(s) {sorted(unknown)}; allowed: {', '.join(DEFAULTS)}.")
+    if not isinstance(N, int) or N < 2:
+        raise ModelError(f"Parameter 'N' = {N!r} must be an integer of at least 2.")
+    bad = set(record) - set(RECORD_CHOICES)
+    if bad:
+        raise ModelError(f"Unknown record option(s) {sorted(bad)}; allowed: {', '.join(RECORD_CHOICES)}.")
+    p = dict(DEFAULTS, **params)
+    _check(p)
+    model = benchmark_model(p["V_th"], p["V_reset"], p["t_ref"])
+    dt = defaultclock.dt if dt is None else dt
+    model.check_dt(dt)
+    group = _neurons(model, N, stdp, dt, name, method)
+    group.rate_basal = group.rate_apical = p["input_rate"]
+    group.n_basal, group.n_apical = p["n_basal_inputs"], p["n_apical_inputs"]
+    group.w_basal, group.w_apical = p["w_basal"], p["w_apical"]
+    group.s_basal = "-log(1 - rand())"
+    group.s_apical = "-log(1 - rand())"
+    syn = _recurrent(model, group, stdp, name, p)
+    spikes = SpikeMonitor(group, record="spikes" in record, name=f"{name}_spikes")
+    monitors = {}
+    if "rate" in record:
+        monitors["rate"] = PopulationRateMonitor(group, name=f"{name}_rate")
+    if "inputs" in record:
+        for comp in ("basal", "apical"):
+            monitors[f"{comp}_inputs"] = EventMonitor(group, f"input_{comp}", record=False,
+                                                      name=f"{name}_{comp}_inputs")
+    return RecurrentNetwork(group, syn, spikes, monitors, model, dict(p, N=N, stdp=stdp, dt=dt))
+
+
+def _neurons(model, N, stdp, dt, name, method):
+    """One ``NeuronGroup``: the model's equations plus input and trace variables.
+
+    Built like :meth:`dendrites.NeuronModel.build`, which takes no custom
+    events and no extra equations or reset statements.
+    """
+    extra = ["s_basal : 1", "s_apical : 1",
+             "rate_basal : hertz (shared, constant)", "rate_apical : hertz (shared, constant)",
+             "n_basal : 1 (shared, constant)", "n_apical : 1 (shared, constant)",
+             "w_basal : siemens (shared, constant)", "w_apical : siemens (shared, constant)"]
+    reset = model.reset
+    if stdp:
+        extra += ["dtrace_plus/dt = -trace_plus/tau_plus : 1",
+                  "dtrace_minus/dt = -trace_minus/tau_minus : 1",
+                  "tau_plus : second (shared, constant)", "tau_minus : second (shared, constant)"]
+        reset += "\ntrace_plus += 1\ntrace_minus += 1"
+    events = {f"input_{c}": f"t*n_{c}*rate_{c} >= s_{c}" for c in ("basal", "apical")}
+    group = NeuronGroup(N, model.equations + "\n".join(extra), threshold=model.threshold,
+                        reset=reset, refractory=model.refractory, events=events,
+                        method=method or model.integration_method, name=f"{name}_neurons",
+                        namespace={}, dt=dt)
+    for comp in ("basal", "apical"):
+        group.run_on_event(f"input_{comp}", f"g_ampa_{comp} += w_{comp}\n"
+                                            f"s_{comp} += -log(1 - rand())")
+    values = model.parameters()
+    for key, value in values.items():
+        setattr(group, key, value)
+    for comp in model.compartment_names:
+        setattr(group, f"v_{comp}", values[f"E_L_{comp}"])
+    group.t_spike = -1e4 * second
+    return group
+
+
+def _recurrent(model, group, stdp, name, p):
+    """Recurrent synapses onto the basal AMPA channel, optionally plastic."""
+    deliver = model.on_pre("ampa", "basal", "w")
+    if stdp:
+        syn = Synapses(group, group,
+                       "w : siemens\nA_plus : siemens (shared, constant)\n"
+                       "A_minus : siemens (shared, constant)\nw_max : siemens (shared, constant)",
+                       on_pre=f"{deliver}\nw = clip(w - A_minus*trace_minus_post, 0*siemens, w_max)",
+                       on_post="w = clip(w + A_plus*trace_plus_pre, 0*siemens, w_max)",
+                       name=f"{name}_synapses", namespace={})
+    else:
+        syn = Synapses(group, group, "w : siemens", on_pre=deliver,
+                       name=f"{name}_synapses", namespace={})
+    syn.connect(j="k for k in sample(N_post, p=p_rec) if k != i",
+                namespace={"p_rec": float(p["p_rec"])})
+    syn.w = p["w_rec"]
+    if stdp:
+        syn.A_plus, syn.A_minus, syn.w_max = p["A_plus"], p["A_minus"], p["w_max"]
+        group.tau_plus, group.tau_minus = p["tau_plus"], p["tau_minus"]
+    return syn

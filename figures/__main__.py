@@ -1,0 +1,47 @@
+"""``python -m figures [NAME ...]``: run every protocol (quick settings) and draw its figure.
+
+Runs are stored under ``figures/runs/NAME`` and reused when present (delete
+one to recompute it); figures are written to ``figures/NAME.png`` and ``.svg``.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from dendrites.errors import ModelError
+from protocols import PROTOCOLS, get_protocol, load
+from protocols import run as run_protocol
+from protocols.backend import BACKENDS, DEFAULT_BACKEND
+
+from . import FIGURES, draw
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__)
+    parser.add_argument("names", nargs="*", help="protocols to draw (default: all)")
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
+    parser.add_argument("--rerun", action="store_true", help="ignore stored runs")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    get_protocol("passive-transfer")  # imports the registrations
+    names = args.names or sorted(PROTOCOLS)
+    try:
+        for name in names:
+            get_protocol(name)
+            run_dir = HERE / "runs" / name
+            t0 = time.perf_counter()
+            if args.rerun or not (run_dir / "summary.json").exists():
+                run_protocol(name, run_dir, seed=args.seed, backend=args.backend, quick=True)
+            res = load(run_dir)
+            path = draw(name, dict(res), res.arrays, HERE / name) if name in FIGURES else None
+            print(f"{name}: {path or 'no figure'} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    except ModelError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+sys.exit(main())
