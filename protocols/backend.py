@@ -86,7 +86,8 @@ class Backend:
                 self.build_dir = Path(tempfile.mkdtemp(prefix="dendrites-build-"))
             set_device(self.name, directory=str(self.build_dir), build_on_run=False)
             if self.name == "cpp_standalone":
-                prefs.devices.cpp_standalone.openmp_threads = self.threads
+                # 0 = no OpenMP (single thread); Brian2 warns for any OpenMP use
+                prefs.devices.cpp_standalone.openmp_threads = self.threads if self.threads > 1 else 0
         else:
             prefs.codegen.target = self.name
             prefs.codegen.runtime.cython.cache_dir = cython_cache_dir()

@@ -70,8 +70,12 @@ def main(argv=None):
         overrides = dict(parse_assignment(s) for s in args.set)
         get_protocol(args.name)
         figure = None if args.no_figure else _figure_for(args.name)
+        import brian2
+
+        brian2.prefs.logging.console_log_level = "WARNING"
         with warnings.catch_warnings():
-            warnings.simplefilter("default")
+            # Brian2's parser raises pyparsing deprecation warnings: not the user's business
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
             summary, _ = run(args.name, args.out, seed=args.seed, backend=args.backend,
                              overrides=overrides, quick=args.quick, build_dir=args.build_dir,
                              figure=figure)
