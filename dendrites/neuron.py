@@ -214,7 +214,12 @@ class NeuronModel:
             lines.append("t_spike : second")
         param_lines = [f"{n} : {u} (shared, constant)" for n, (_, u) in self._fragments_params()]
         self_eqs = Equations("\n".join(lines + param_lines))
-        reset = spike.reset + (["t_spike = t"] if spike.threshold is not None else [])
+        # spike reset first, then the spike-triggered code of other mechanisms
+        others = [line for f in frags if f is not spike for line in f.reset]
+        if others and spike.threshold is None:
+            raise ModelError(f"Model '{self.name}' has spike-triggered mechanisms but no "
+                             "spike mechanism.")
+        reset = spike.reset + others + (["t_spike = t"] if spike.threshold is not None else [])
         object.__setattr__(self, "_cache", dict(
             equations=self_eqs, threshold=spike.threshold, reset="\n".join(reset),
             refractory=spike.refractory, init={k: v for f in frags for k, v in f.init.items()},

@@ -1,18 +1,17 @@
 """Figures: one function per protocol, drawn from stored runs (never builds a network)."""
 
+import importlib
+import pkgutil
 from pathlib import Path
 
-from . import single_neuron
-from .style import save
+from .style import FIGURES, save
 
 __all__ = ["FIGURES", "draw", "draw_into"]
 
-FIGURES = {
-    "passive-transfer": single_neuron.passive_transfer,
-    "fi-curve": single_neuron.fi_curve,
-    "bap": single_neuron.bap,
-    "burst-induction": single_neuron.burst_induction,
-}
+# every figure module registers its figures with @figure("protocol-name")
+for _mod in pkgutil.iter_modules(__path__):
+    if _mod.name not in ("__main__", "style"):
+        importlib.import_module(f"{__name__}.{_mod.name}")
 
 
 def draw(name, summary, arrays, stem):

@@ -13,6 +13,7 @@ from dendrites.errors import ModelError
 from protocols import PROTOCOLS, get_protocol, load
 from protocols import run as run_protocol
 from protocols.backend import BACKENDS, DEFAULT_BACKEND
+from protocols.registry import load_all
 
 from . import FIGURES, draw
 
@@ -26,7 +27,7 @@ def main(argv=None):
     parser.add_argument("--rerun", action="store_true", help="ignore stored runs")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    get_protocol("passive-transfer")  # imports the registrations
+    load_all()
     names = args.names or sorted(PROTOCOLS)
     try:
         for name in names:

@@ -2,11 +2,12 @@
 
 import numpy as np
 
-from .style import COMPARTMENT_COLORS, PRESET_COLORS, setup
+from .style import COMPARTMENT_COLORS, PRESET_COLORS, figure, setup
 
 __all__ = ["passive_transfer", "fi_curve", "bap", "burst_induction"]
 
 
+@figure("passive-transfer")
 def passive_transfer(summary, arrays):
     """Voltage in every compartment for a step into each compartment in turn."""
     m = summary["metrics"]
@@ -32,6 +33,7 @@ def passive_transfer(summary, arrays):
     return fig
 
 
+@figure("fi-curve")
 def fi_curve(summary, arrays):
     """Firing rate against somatic current, one panel per preset family."""
     m = summary["metrics"]
@@ -48,6 +50,7 @@ def fi_curve(summary, arrays):
     return fig
 
 
+@figure("bap")
 def bap(summary, arrays):
     """Back-propagating AP: traces and peak depolarisation vs electrotonic distance."""
     m = summary["metrics"]
@@ -76,6 +79,7 @@ def summary_time(summary):
         1000.0 if str(summary["params"]["t_settle"]).endswith(" s") else 1.0)
 
 
+@figure("burst-induction")
 def burst_induction(summary, arrays):
     """Rasters with bursts marked, and event rate / burst probability per condition."""
     from protocols.analysis import split_events

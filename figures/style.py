@@ -7,7 +7,19 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["COMPARTMENT_COLORS", "CHANNEL_COLORS", "PRESET_COLORS", "setup", "save", "metadata"]
+__all__ = ["FIGURES", "figure", "COMPARTMENT_COLORS", "CHANNEL_COLORS", "PRESET_COLORS", "setup", "save", "metadata"]
+
+#: protocol name -> function(summary, arrays) returning a matplotlib Figure
+FIGURES = {}
+
+
+def figure(protocol):
+    """Register the decorated function as the figure of *protocol*."""
+    def register(fn):
+        FIGURES[protocol] = fn
+        return fn
+    return register
+
 
 COMPARTMENT_COLORS = {"soma": "#222222", "basal": "#1b9e77", "apical": "#d95f02",
                       "trunk": "#e6ab02", "tuft": "#7570b3", "dendrite": "#d95f02",

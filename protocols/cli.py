@@ -12,7 +12,7 @@ import warnings
 from dendrites.errors import ModelError
 
 from .backend import BACKENDS, DEFAULT_BACKEND
-from .registry import PROTOCOLS, get_protocol, parse_assignment, run
+from .registry import PROTOCOLS, get_protocol, load_all, parse_assignment, run
 from .results import to_jsonable
 
 __all__ = ["main"]
@@ -63,7 +63,7 @@ def main(argv=None):
     try:
         args = _parser().parse_args(argv)
         if args.command == "list":
-            get_protocol(next(iter(PROTOCOLS), "passive-transfer"))  # import registrations
+            load_all()
             for name in sorted(PROTOCOLS):
                 print(f"{name}\t{PROTOCOLS[name].description}")
             return 0

@@ -70,9 +70,23 @@ def protocol(name, description, defaults, quick=None):
     return register
 
 
-def get_protocol(name):
-    from . import single_neuron  # noqa: F401  (registers the protocols)
+_SKIP = {"__main__", "cli", "registry", "backend", "results", "analysis"}
 
+
+def load_all():
+    """Import every protocol module of the package (each registers its protocols)."""
+    import importlib
+    import pkgutil
+
+    import protocols
+
+    for mod in pkgutil.iter_modules(protocols.__path__):
+        if mod.name not in _SKIP:
+            importlib.import_module(f"protocols.{mod.name}")
+
+
+def get_protocol(name):
+    load_all()
     if name not in PROTOCOLS:
         raise ModelError(f"Unknown protocol {name!r}; allowed: {', '.join(sorted(PROTOCOLS))}.")
     return PROTOCOLS[name]
@@ -91,7 +105,11 @@ def _coerce(key, value, default):
         return bool(value)
     if isinstance(default, Quantity) or isinstance(value, Quantity):
         ref = default if isinstance(default, Quantity) else 1
-        if not have_same_dimensions(value, ref):
+        try:
+            same = have_same_dimensions(value, ref)
+        except TypeError:  # not a number at all (e.g. --set g_A=foo)
+            same = False
+        if not same:
             unit = brian2.get_unit(brian2.get_dimensions(ref))
             raise ModelError(f"Parameter '{key}' = {format_quantity(value)} has the wrong "
                              f"dimensions: expected a quantity in units of {unit} "

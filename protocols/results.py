@@ -106,6 +106,7 @@ def write_run(out, summary, arrays=None, extra=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
+    old = None
     try:
         if arrays:
             np.savez_compressed(tmp / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
@@ -115,7 +116,6 @@ def write_run(out, summary, arrays=None, extra=None):
         part = tmp / "summary.json.part"
         part.write_text(text)
         os.replace(part, tmp / "summary.json")
-        old = None
         if out.exists():
             old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(out, old)
@@ -124,6 +124,8 @@ def write_run(out, summary, arrays=None, extra=None):
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            os.rename(old, out)  # interrupted between the two renames: put the old run back
         raise
     return out
 

@@ -1,0 +1,131 @@
+"""Plasticity rules as Brian2 ``Synapses`` specifications that may read any postsynaptic compartment.
+
+A rule is a frozen dataclass with a :meth:`Rule.spec` method returning a
+:class:`SynapseSpec`: the ``Synapses`` model, ``on_pre``/``on_post`` code and
+its parameters.  Parameters become ``(shared, constant)`` synaptic variables,
+so a ``cpp_standalone`` build can be re-run with new values through
+``run_args``.  Weights ``w`` are dimensionless; a spike delivers
+``w * w_scale`` into the named channel of the postsynaptic compartment
+(``w_scale`` in siemens for conductance channels, amp for current channels).
+:func:`connect` builds the ``Synapses`` object and checks everything first.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import Synapses, nS, pA
+from brian2.units.fundamentalunits import get_dimensions
+
+from ..errors import ModelError, check_quantity
+from ..mechanisms import UNIT_NAMES
+
+__all__ = ["SynapseSpec", "Rule", "connect", "check_rate", "check_bounds", "check_unit_interval"]
+
+
+@dataclass
+class SynapseSpec:
+    """What a rule adds to a ``Synapses`` object.
+
+    ``model``/``on_pre``/``on_post`` are code lines using ``{post}`` for the
+    postsynaptic compartment suffix already substituted; ``params`` is a list
+    of ``(name, value, unit_name)``; ``requires`` names postsynaptic (or
+    presynaptic) variables the rule reads, with the mechanism that provides
+    them, for a clear error when they are missing.
+    """
+
+    model: list = field(default_factory=list)
+    on_pre: list = field(default_factory=list)
+    on_post: list = field(default_factory=list)
+    params: list = field(default_factory=list)
+    requires: dict = field(default_factory=dict)   # variable -> hint
+    method: str = "euler"
+
+
+class Rule:
+    """Base class: subclasses are frozen dataclasses implementing :meth:`spec`."""
+
+    name = "rule"
+
+    def spec(self, post_model, compartment):
+        raise NotImplementedError  # abstract
+
+    def param(self, spec, name, value, unit, *, positive=False, nonnegative=False):
+        """Validate and register a ``(shared, constant)`` synaptic parameter."""
+        check_quantity(name, value, unit, positive=positive, nonnegative=nonnegative)
+        uname = UNIT_NAMES.get(get_dimensions(unit), "1") if hasattr(unit, "dim") else "1"
+        spec.params.append((name, value, uname))
+
+
+def check_rate(name, value):
+    """A learning rate or amplitude must be zero or positive."""
+    check_quantity(name, value, 1, nonnegative=True)
+
+
+def check_bounds(w_min, w_max):
+    if not w_min < w_max:
+        raise ModelError(f"Weight bounds are inverted or empty: w_min = {w_min} must be below "
+                         f"w_max = {w_max}.")
+
+
+def check_unit_interval(name, value):
+    arr = np.asarray(value, dtype=float)
+    if np.any(arr < 0) or np.any(arr > 1) or not np.all(np.isfinite(arr)):
+        raise ModelError(f"Parameter '{name}' = {value} must lie in [0, 1].")
+
+
+def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=0.5,
+            w_scale=1 * nS, connect=True, name=None, delay=None, dt=None):
+    """Connect *pre* to compartment *compartment* of *post* with plastic synapses.
+
+    Parameters
+    ----------
+    rule : `Rule`
+    pre, post : `NeuronGroup`
+    post_model : `dendrites.NeuronModel`
+        The model *post* was built from (to address its channels).
+    compartment, channel : str
+        Where the synapses land (``'basal'``, ``'apical'``, ...; ``'ampa'``...).
+    w_init : float or array
+        Initial dimensionless weights.
+    w_scale : `Quantity`
+        Conductance (or current) delivered per unit weight.
+    connect : bool, str or dict
+        Passed to ``Synapses.connect`` (``True``, a condition, or kwargs).
+
+    Raises
+    ------
+    ModelError
+        Unknown compartment or channel, a missing postsynaptic variable the
+        rule reads, or invalid rule parameters.
+    """
+    post_model.compartment(compartment)
+    ch = post_model.channel(channel, compartment)
+    check_quantity("w_scale", w_scale, nS if ch.conductance else pA, nonnegative=True)
+    spec = rule.spec(post_model, compartment)
+    for var, hint in spec.requires.items():
+        group = pre if var.endswith("_pre") else post
+        base = var[:-4] if var.endswith(("_pre", "_post")) else var
+        base = base[:-1] if base.endswith("_") else base
+        if base not in group.variables:
+            raise ModelError(f"Rule '{rule.name}' reads '{base}' of the "
+                             f"{'pre' if group is pre else 'post'}synaptic group, which it does "
+                             f"not have: {hint}")
+    deliver = post_model.on_pre(channel, compartment, "w*w_scale")
+    unit = "siemens" if ch.conductance else "amp"
+    lines = ["w : 1", f"w_scale : {unit} (shared, constant)"] + spec.model
+    lines += [f"{n} : {u} (shared, constant)" for n, _, u in spec.params]
+    kwargs = dict(delay=delay) if delay is not None else {}
+    if dt is not None:
+        kwargs["dt"] = dt
+    syn = Synapses(pre, post, "\n".join(lines), on_pre="\n".join([deliver] + spec.on_pre),
+                   on_post="\n".join(spec.on_post) or None, method=spec.method,
+                   name=name or f"{rule.name.replace('-', '_')}*", namespace={}, **kwargs)
+    if isinstance(connect, dict):
+        syn.connect(**connect)
+    else:
+        syn.connect(connect) if not isinstance(connect, str) else syn.connect(condition=connect)
+    syn.w_scale = w_scale
+    for n, value, _ in spec.params:
+        setattr(syn, n, value)
+    syn.w = w_init
+    return syn
