@@ -42,6 +42,7 @@ class Fragment:
     unless_refractory: bool = False
     init: dict = field(default_factory=dict)         # variable -> quantity
     time_constants: dict = field(default_factory=dict)
+    regular: list = field(default_factory=list)      # code run every time step
 
 
 def _d(value):
@@ -416,7 +417,9 @@ class BAPKernel:
         frag = Fragment()
         _param(frag, names, "zeta", self.zeta, pA, nonneg=True)
         _param(frag, names, "d_bap", self.duration, ms, positive=True)
-        frag.currents[comp] = [_sub("zeta*int(t - t_spike < d_bap)", names)]
+        # the box covers the d_bap/dt steps after the spike step, as in Auryn's
+        # NaudGroup (a countdown set at the spike); half a step guards rounding
+        frag.currents[comp] = [_sub("zeta*int(t - t_spike < d_bap + 0.5*dt)", names)]
         return frag
 
 
@@ -459,7 +462,9 @@ class NoiseCurrent:
 
     ``dI_noise/dt = -I_noise/tau + sigma sqrt(2/tau) xi``: zero mean,
     standard deviation ``sigma``, correlation time ``tau`` (the diffusion
-    approximation of balanced synaptic bombardment, e.g. Destexhe et al. 2001).
+    approximation of balanced synaptic bombardment, e.g. Destexhe et al. 2001),
+    advanced with its exact update
+    ``I(t + dt) = I(t) exp(-dt/tau) + sigma sqrt(1 - exp(-2 dt/tau)) N(0, 1)``.
     """
 
     sigma: object = _d(100 * pA)
@@ -467,12 +472,18 @@ class NoiseCurrent:
 
     def fragment(self, comp, soma):
         names = {"I_noise": f"I_noise_{comp}", "sigma": f"sigma_noise_{comp}",
-                 "tau": f"tau_noise_{comp}", "xi": f"xi_{comp}"}
+                 "tau": f"tau_noise_{comp}"}
         frag = Fragment()
         _param(frag, names, "sigma", self.sigma, pA, nonneg=True)
         _param(frag, names, "tau", self.tau, ms, positive=True)
         frag.time_constants[names["tau"]] = self.tau
-        frag.equations.append("dI_noise/dt = -I_noise/tau + sigma*sqrt(2/tau)*xi : amp")
+        # exact OU update once per step, outside the integrator: Brian2 orders
+        # several xi_* noise variables by string hash, which would make the
+        # random stream depend on PYTHONHASHSEED; a code block is ordered
+        frag.equations.append("I_noise : amp")
+        frag.regular.append(
+            "I_noise = I_noise*exp(-dt/tau) + sigma*sqrt(1 - exp(-2*dt/tau))*randn()")
         frag.currents[comp] = ["I_noise"]
         _rename(frag, names)
+        frag.regular = [_sub(r, names) for r in frag.regular]
         return frag

@@ -223,7 +223,8 @@ class NeuronModel:
         object.__setattr__(self, "_cache", dict(
             equations=self_eqs, threshold=spike.threshold, reset="\n".join(reset),
             refractory=spike.refractory, init={k: v for f in frags for k, v in f.init.items()},
-            taus={k: v for f in frags for k, v in f.time_constants.items()}))
+            taus={k: v for f in frags for k, v in f.time_constants.items()},
+            regular=[line for f in frags for line in f.regular]))
 
     @property
     def equations(self):
@@ -370,6 +371,9 @@ class NeuronModel:
             setattr(group, key, value)
         if model.spiking:
             group.t_spike = -1e4 * second
+        if model._cache["regular"]:
+            group.run_regularly("\n".join(model._cache["regular"]), when="before_groups",
+                                name=f"{group.name}_regular")
         return group
 
     # ------------------------------------------------------------------- wiring

@@ -76,7 +76,7 @@ def passive_transfer(p, ctx):
 # one-way dendritic conductance in Urbanczik & Senn).
 FI_RANGES = {"clopath-2010": 1000 * pA, "payeur-2021": 1000 * pA, "payeur-2021-pv": 600 * pA,
              "payeur-2021-sst": 200 * pA, "bono-clopath-2017": 4000 * pA,
-             "urbanczik-senn-2014": 20000 * pA, "guerguiev-2017": 700 * pA}
+             "urbanczik-senn-2014": 20000 * pA, "guerguiev-2017": 300 * pA}
 
 
 @protocol("fi-curve", "Somatic current steps for each spiking preset: firing rate vs current",
@@ -156,7 +156,7 @@ def bap(p, ctx):
 # ---------------------------------------------------------------------------
 @protocol("burst-induction", "Payeur neuron: somatic step alone vs somatic plus apical step; "
           "event rate and burst probability (burst multiplexing)",
-          dict(n_neurons=100, I_soma=400 * pA, I_apical=250 * pA, noise_soma=150 * pA,
+          dict(n_neurons=100, I_soma=400 * pA, I_apical=200 * pA, noise_soma=150 * pA,
                noise_apical=150 * pA, noise_tau=5 * ms, duration=2000 * ms, t_skip=200 * ms,
                burst_isi=16 * ms, dt=0.1 * ms),
           quick=dict(n_neurons=40, duration=1500 * ms))

@@ -1,6 +1,5 @@
 """Shared test set-up: every test starts and ends with a clean Brian2 runtime state."""
 
-import brian2
 import pytest
 from brian2 import defaultclock, device, ms, prefs, set_device, start_scope
 # ``brian2.devices.device`` is shadowed by the device proxy object, so the
@@ -24,8 +23,3 @@ def brian_state():
     yield
     _reset_brian()
 
-
-@pytest.fixture
-def numpy_seed():
-    """Seed Brian2's and NumPy's generators (tests that draw random numbers)."""
-    brian2.seed(12345)

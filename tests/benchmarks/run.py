@@ -1,0 +1,298 @@
+"""Foundation benchmark: the recurrent STDP network on Brian2 backends and in numba.
+
+Usage::
+
+    python tests/benchmarks/run.py --out DIR [--quick] [--only FAMILY[,FAMILY]] [--repeats R]
+
+writes ``DIR/benchmarks.json`` and prints a table.  Families: ``numba``,
+``cython``, ``cpp_standalone`` (``brian2`` = both Brian2 backends).  Full
+settings: N = 1,000 and 10,000, 1 s of biological time, dt = 0.1 ms, three
+repetitions (minimum run time reported), plus ``cpp_standalone`` with two
+OpenMP threads at the largest N and a ``rerun`` case (the largest
+single-thread standalone build re-run with 4.5 instead of 5 Hz inputs through
+``run_args``).  ``--quick``: N = 1,000, 0.2 s, one repetition.
+
+Each case runs in a fresh subprocess.  ``run_s`` is the simulation loop only:
+Brian2's own measurement (``device._last_run_time``: the network run inside
+the standalone binary, or the runtime loop after code generation) and the
+numba loop's.  ``build_s`` is everything before it: network construction,
+code generation and compilation (Cython cache cold) or numba JIT and
+connectivity.  ``peak_mb`` is the peak resident memory of the simulating
+process (the standalone binary, measured by a wrapper through ``os.wait4``;
+the Python process for cython and numba); ``case_peak_mb`` that of the whole
+case process tree, compilers included (``os.wait4`` on the case subprocess,
+i.e. its ``RUSAGE_CHILDREN`` share).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+__all__ = ["main", "run_case", "plan"]
+
+FAMILIES = ("numba", "cython", "cpp_standalone")
+
+
+def plan(quick, only, repeats=None):
+    """The list of cases to run."""
+    sizes, duration = ((1000,), 0.2) if quick else ((1000, 10000), 1.0)
+    reps = repeats or (1 if quick else 3)
+    cases = []
+    for N in sizes:
+        cases.append(dict(implementation="numba", backend="numba", N=N, threads=1))
+        last = N == sizes[-1]
+        cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=1,
+                          rerun=last))
+        if last and not quick and (os.cpu_count() or 1) > 1:
+            cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=2))
+        cases.append(dict(implementation="brian2", backend="cython", N=N, threads=1))
+    wanted = set()
+    for fam in (only or ",".join(FAMILIES)).split(","):
+        wanted |= {"cython", "cpp_standalone"} if fam == "brian2" else {fam}
+    unknown = wanted - set(FAMILIES)
+    if unknown:
+        raise SystemExit(f"Unknown family {sorted(unknown)}; allowed: brian2, {', '.join(FAMILIES)}")
+    return [dict(c, duration=duration, repeats=reps) for c in cases if c["backend"] in wanted]
+
+
+# ----------------------------------------------------------------- one case
+def _quiet():
+    import warnings
+
+    from brian2 import BrianLogger
+
+    from dendrites import DtWarning
+    warnings.simplefilter("ignore", DtWarning)
+    BrianLogger.log_level_warn()
+
+
+def _self_peak_mb():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _numba_case(case):
+    sys.path.insert(0, str(HERE))
+    from brian2 import second
+    from numba_loop import run_benchmark
+
+    r = run_benchmark(case["N"], case["duration"] * second, repeats=case["repeats"])
+    return [dict(build_s=r["build_s"], run_s=r["run_s"], all_run_s=r["all_run_s"],
+                 spikes=r["spikes"], mean_rate_hz=r["mean_rate_hz"], peak_mb=_self_peak_mb())]
+
+
+def _cython_case(case, workdir):
+    from brian2 import device, ms, second
+
+    from circuits.recurrent import recurrent_network
+    from protocols.backend import Backend
+
+    os.environ["DENDRITES_CYTHON_CACHE"] = str(Path(workdir) / "cython-cache")  # cold
+    builds, runs, spikes = [], [], None
+    for _ in range(case["repeats"]):
+        with Backend("cython", seed=1, dt=0.1 * ms):
+            t0 = time.perf_counter()
+            net = recurrent_network(case["N"])
+            network = net.network()
+            network.run(0 * ms)  # code generation and compilation
+            builds.append(time.perf_counter() - t0)
+            network.run(case["duration"] * second)
+            runs.append(device._last_run_time)
+            spikes = int(net.spikes.num_spikes)
+    return [dict(build_s=builds[0], build_s_warm_cache=min(builds[1:], default=None),
+                 run_s=min(runs), all_run_s=runs, spikes=spikes,
+                 mean_rate_hz=spikes / (case["N"] * case["duration"]), peak_mb=_self_peak_mb())]
+
+
+def _stamps(build_dir):
+    return {str(p): p.stat().st_mtime_ns for p in Path(build_dir).rglob("*")
+            if p.is_file() and (p.suffix in (".o", ".cpp", ".h") or p.name in ("main", "makefile"))}
+
+
+def _cpp_case(case, workdir):
+    from brian2 import Hz, device, ms, prefs, second
+
+    from circuits.recurrent import recurrent_network
+    from protocols.backend import Backend
+
+    build_dir = Path(workdir) / "build"
+    rss_file = Path(workdir) / "binary-maxrss.txt"
+    N, T = case["N"], case["duration"]
+    with Backend("cpp_standalone", build_dir=build_dir, seed=1, dt=0.1 * ms,
+                 threads=case["threads"]) as be:
+        t0 = time.perf_counter()
+        net = recurrent_network(N)
+        be.run(net.network(), T * second)
+        device.build(directory=str(build_dir), compile=True, run=False, with_output=False)
+        build_s = time.perf_counter() - t0
+        prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, str(Path(__file__).resolve()),
+                                                     "--measure-rss", str(rss_file), "./main"]
+        runs, walls, peaks = [], [], []
+
+        def run(run_args=None):
+            t = time.perf_counter()
+            device.run(directory=str(build_dir), with_output=False, run_args=run_args)
+            walls.append(time.perf_counter() - t)
+            runs.append(device._last_run_time)
+            peaks.append(float(rss_file.read_text()) / 1024)
+            return int(net.spikes.num_spikes)
+
+        for _ in range(case["repeats"]):
+            spikes = run()
+        out = [dict(build_s=build_s, run_s=min(runs), all_run_s=list(runs), wall_s=min(walls),
+                    spikes=spikes, mean_rate_hz=spikes / (N * T), peak_mb=max(peaks))]
+        if case.get("rerun"):
+            before, rate = _stamps(build_dir), 4.5 * Hz
+            spikes = run({net.group.rate_basal: rate, net.group.rate_apical: rate})
+            after = _stamps(build_dir)
+            changed = sorted(p for p in after if before.get(p) != after[p])
+            out.append(dict(case="rerun", build_s=0.0, run_s=runs[-1], wall_s=walls[-1],
+                            spikes=spikes, mean_rate_hz=spikes / (N * T), peak_mb=peaks[-1],
+                            run_args={"rate_basal": str(rate), "rate_apical": str(rate)},
+                            default_mean_rate_hz=out[0]["mean_rate_hz"],
+                            files_changed=changed, compiled=bool(changed)))
+    return out
+
+
+def run_case(case, workdir):
+    """Run one case in this process; return its result records."""
+    _quiet()
+    if case["backend"] == "numba":
+        return _numba_case(case)
+    if case["backend"] == "cython":
+        return _cython_case(case, workdir)
+    return _cpp_case(case, workdir)
+
+
+def _measure_rss(out_file, cmd):
+    """Run *cmd*; write its peak resident memory (kB) to *out_file*; exit with its status."""
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    Path(out_file).write_text(str(usage.ru_maxrss))
+    return os.waitstatus_to_exitcode(status)
+
+
+# ------------------------------------------------------------------ driver
+def _environment():
+    import brian2
+    import Cython
+    import numba
+    import numpy
+    env = dict(machine=dict(cpu_count=os.cpu_count(), platform=platform.platform(),
+                            processor=platform.processor(), python=platform.python_version()),
+               packages=dict(brian2=brian2.__version__, numpy=numpy.__version__,
+                             numba=numba.__version__, cython=Cython.__version__))
+    try:
+        with open("/proc/cpuinfo") as f:
+            env["machine"]["cpu_model"] = next(
+                (l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), None)
+        env["machine"]["compiler"] = subprocess.run(
+            ["c++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    except (OSError, IndexError, StopIteration):
+        pass
+    return env
+
+
+def _spawn(case, workdir):
+    result = Path(workdir) / "result.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--case", json.dumps(case),
+           "--workdir", str(workdir), "--result", str(result)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return [dict(error=f"case failed with status {os.waitstatus_to_exitcode(status)}")]
+    records = json.loads(result.read_text())
+    for r in records:
+        r["case_peak_mb"] = usage.ru_maxrss / 1024
+    return records
+
+
+def _table(cases):
+    head = f"{'case':<8}{'backend':<16}{'N':>7}{'thr':>4}{'build_s':>9}{'run_s':>8}" \
+           f"{'peak_mb':>9}{'spikes':>9}{'rate_hz':>9}"
+    lines = [head, "-" * len(head)]
+    for c in cases:
+        if "error" in c:
+            lines.append(f"{c.get('case', 'run'):<8}{c['backend']:<16}{c['N']:>7}  {c['error']}")
+            continue
+        lines.append(f"{c.get('case', 'run'):<8}{c['backend']:<16}{c['N']:>7}{c['threads']:>4}"
+                     f"{c['build_s']:>9.2f}{c['run_s']:>8.3f}{c['peak_mb']:>9.0f}"
+                     f"{c['spikes']:>9}{c['mean_rate_hz']:>9.2f}")
+    return "\n".join(lines)
+
+
+def _summary(cases):
+    out = {}
+    ok = [c for c in cases if "error" not in c and c.get("case", "run") == "run"]
+    for N in sorted({c["N"] for c in ok}):
+        by = {(c["backend"], c["threads"]): c for c in ok if c["N"] == N}
+        ref = by.get(("numba", 1))
+        s = {}
+        for (backend, thr), c in by.items():
+            if ref and backend != "numba":
+                s[f"{backend}_t{thr}_over_numba"] = c["run_s"] / ref["run_s"]
+                s[f"{backend}_t{thr}_rate_rel_diff"] = c["mean_rate_hz"] / ref["mean_rate_hz"] - 1
+        out[str(N)] = s
+    big = str(max((c["N"] for c in ok), default=0))
+    ratio = out.get(big, {}).get("cpp_standalone_t1_over_numba")
+    if ratio is not None:
+        out["target"] = dict(N=int(big), ratio=ratio, limit=1.5, met=ratio <= 1.5)
+    rerun = [c for c in cases if c.get("case") == "rerun"]
+    if rerun:
+        out["rerun_compiled"] = rerun[0]["compiled"]
+    return out
+
+
+def main(argv=None):
+    """Command line entry point (see the module docstring)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", help="output directory")
+    ap.add_argument("--quick", action="store_true", help="N = 1,000 only, 0.2 s, one repetition")
+    ap.add_argument("--only", help="family or comma-separated families: " + ", ".join(FAMILIES)
+                    + ", brian2")
+    ap.add_argument("--repeats", type=int, help="repetitions per case")
+    ap.add_argument("--case", help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--measure-rss", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.measure_rss:
+        return _measure_rss(args.measure_rss[0], args.measure_rss[1:])
+    if args.case:
+        sys.path.insert(0, str(ROOT))
+        Path(args.result).write_text(json.dumps(run_case(json.loads(args.case), args.workdir)))
+        return 0
+    if not args.out:
+        ap.error("--out is required")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cases, load_before = [], os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=out) as tmp:
+        for k, case in enumerate(plan(args.quick, args.only, args.repeats)):
+            print(f"[{k + 1}] {case['backend']} N={case['N']} threads={case['threads']} ...",
+                  flush=True)
+            workdir = Path(tmp) / f"case{k}"
+            workdir.mkdir()
+            for rec in _spawn(case, workdir):
+                cases.append(dict({k: v for k, v in case.items() if k != "rerun"}, **rec))
+    env = _environment()
+    env["machine"].update(load_average_before=load_before, load_average_after=os.getloadavg())
+    report = dict(env, settings=dict(quick=args.quick, dt_ms=0.1, only=args.only),
+                  cases=cases, summary=_summary(cases))
+    (out / "benchmarks.json").write_text(json.dumps(report, indent=1))
+    print(_table(cases))
+    print(json.dumps(report["summary"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The backend switch: the same deterministic network gives the same spikes everywhere."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, Synapses, ms, nS, pA
+
+from dendrites import ModelError, presets
+from protocols.backend import BACKENDS, Backend
+
+DT = 0.1 * ms
+DURATION = 300 * ms
+
+
+def simulate(backend, build_dir=None):
+    """5 Payeur neurons: somatic steps of different amplitudes plus apical AMPA input.
+
+    The apical volleys (through ``model.on_pre``) trigger dendritic Ca2+ spikes and so
+    bursts, which makes the spike trains sensitive to the whole model, synapses included.
+    Returns spike times (in steps of dt) and indices, read inside the backend context.
+    """
+    model = presets.payeur_2021()
+    with Backend(backend, build_dir=build_dir, seed=1, dt=DT) as be:
+        group = model.build(5, name="cells", dt=DT)
+        group.I_ext_soma = np.array([300, 400, 500, 600, 700]) * pA
+        times = np.array([50, 52, 54, 56, 150, 152, 154, 156, 158, 250]) * ms
+        stim = SpikeGeneratorGroup(1, np.zeros(len(times), int), times, name="volleys")
+        syn = Synapses(stim, group, "w : siemens", on_pre=model.on_pre("ampa", "apical"),
+                       name="apical_ampa")
+        syn.connect()
+        syn.w = 15 * nS
+        mon = SpikeMonitor(group, name="spikes")
+        be.run(Network(group, stim, syn, mon), DURATION)
+        be.finish()
+        steps = np.round(np.asarray(mon.t / DT)).astype(int)
+        return steps, np.asarray(mon.i).astype(int), np.asarray(mon.t / ms)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    steps, idx, t = simulate("numpy")
+    # sanity: every neuron fires and the apical volleys produce bursts (ISI < 16 ms)
+    assert set(idx) == set(range(5))
+    isis = np.concatenate([np.diff(t[idx == k]) for k in range(5)])
+    assert np.any(isis < 16)
+    return steps, idx, t
+
+
+def _assert_same(reference, other, name):
+    steps, idx, t = reference
+    o_steps, o_idx, o_t = other
+    order, o_order = np.lexsort((idx, steps)), np.lexsort((o_idx, o_steps))
+    assert len(o_steps) == len(steps), (name, len(o_steps), len(steps))
+    np.testing.assert_array_equal(o_steps[o_order], steps[order], err_msg=name)
+    np.testing.assert_array_equal(o_idx[o_order], idx[order], err_msg=name)
+    # times are the same multiples of dt (to round-off of the clock arithmetic)
+    np.testing.assert_allclose(o_t[o_order], t[order], rtol=0, atol=1e-9)
+
+
+@pytest.mark.cython
+@pytest.mark.slow      # about 30 s with a cold Cython cache on 2 cores (under 1 s warm)
+def test_cython_gives_the_same_spikes_as_numpy(reference, tmp_path):
+    _assert_same(reference, simulate("cython"), "cython")
+
+
+@pytest.mark.standalone  # about 10 s: compiles one small project
+def test_cpp_standalone_gives_the_same_spikes_as_numpy(reference, tmp_path):
+    build = tmp_path / "build"
+    _assert_same(reference, simulate("cpp_standalone", build_dir=build), "cpp_standalone")
+    assert (build / "main").exists() or any(build.glob("main*"))
+
+
+def test_unknown_backend_lists_the_backends():
+    with pytest.raises(ModelError, match=r"Unknown backend 'nope'; allowed: numpy, cython, "
+                                         r"cpp_standalone, cuda_standalone"):
+        Backend("nope")
+    assert BACKENDS == ("numpy", "cython", "cpp_standalone", "cuda_standalone")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("brian2cuda") is not None,
+                    reason="brian2cuda is installed")
+def test_cuda_standalone_without_brian2cuda_is_a_clear_error():
+    with pytest.raises(ModelError, match=r"'cuda_standalone' needs the brian2cuda package"):
+        Backend("cuda_standalone")
+
+
+def test_backend_restores_runtime_state():
+    from brian2 import defaultclock, get_device, prefs
+
+    with Backend("numpy", dt=0.05 * ms):
+        assert prefs.codegen.target == "numpy"
+        assert defaultclock.dt == 0.05 * ms
+    assert defaultclock.dt == 0.1 * ms
+    assert type(get_device()).__name__ == "RuntimeDevice"
+    with pytest.raises(ModelError, match=r"'dt' = -1\. ms"):
+        Backend("numpy", dt=-1 * ms)
