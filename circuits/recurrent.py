@@ -34,10 +34,9 @@ Per-neuron STDP traces
     synapse, and costs *N* instead of *N^2 p* updates.  A presynaptic spike
     delivers ``w`` and then depresses it by ``A_minus trace_minus_post``; a
     postsynaptic spike potentiates every incoming weight by
-    ``A_plus trace_plus_pre``; weights are
-    clipped to ``[0, w_max]``.  Traces are read before the increments of the
-    current step, so pre- and postsynaptic spikes in the same time step are
-    not paired.
+    ``A_plus trace_plus_pre``; weights are clipped to ``[0, w_max]``.  Traces
+    are read before the increments of the current step, so pre- and
+    postsynaptic spikes in the same time step are not paired.
 
 Rates, input weights, STDP amplitudes, time constants and ``w_max`` are
 ``(shared, constant)`` state variables, so a ``cpp_standalone`` build can be
@@ -55,11 +54,11 @@ from dendrites.errors import ModelError, check_quantity
 
 __all__ = ["DEFAULTS", "RecurrentNetwork", "benchmark_model", "recurrent_network"]
 
-#: Default parameters of the benchmark network.  The input weights give about
-#: 5 Hz without recurrence (N = 1,000: 5.0 Hz; N = 10,000: 7.5 Hz).  At
-#: N = 10,000 (200 recurrent inputs) fixed weights of 0.11 nS still give
-#: 11 Hz but 0.12 nS switch the network to a ~140 Hz up state, so the
-#: initial weight (0.08 nS) and ``w_max`` (0.1 nS) stay below that.
+#: Default parameters of the benchmark network: 5.0 Hz at N = 1,000 (20
+#: recurrent inputs per neuron) and 7.5 Hz at N = 10,000 (200).  At N = 10,000
+#: fixed recurrent weights of 0.11 nS still give 11 Hz but 0.12 nS switch the
+#: network to a ~140 Hz up state, so the initial weight (0.08 nS) and
+#: ``w_max`` (0.1 nS) stay below that.
 DEFAULTS = dict(
     n_basal_inputs=100, n_apical_inputs=50, input_rate=5 * Hz,
     w_basal=2.4 * nS, w_apical=2.4 * nS, p_rec=0.02, w_rec=0.08 * nS,
@@ -145,11 +144,10 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
     stdp : bool
         Plastic recurrent weights (additive all-to-all pair STDP); otherwise fixed.
     dt : `Quantity`, optional
-        Time step of every object (default: ``defaultclock``).  All objects
-        share the neuron group's clock.  It is
-        checked against the neuron's time constants: at 0.1 ms it exceeds a
-        fifth of the fastest passive eigenmode (0.36 ms) and a
-        `dendrites.DtWarning` is issued; second-order Runge-Kutta stays
+        Time step (default: ``defaultclock``); all objects share the neuron
+        group's clock.  It is checked against the neuron's time constants: at
+        0.1 ms it exceeds a fifth of the fastest passive eigenmode (0.36 ms)
+        and a `dendrites.DtWarning` is issued; second-order Runge-Kutta stays
         accurate there (that mode is the fast soma-dendrite equalisation).
     name : str
         Prefix of the Brian2 object names.
@@ -177,10 +175,11 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
     ``group.n_basal``, ``group.n_apical``, ``group.w_basal``, ``group.w_apical``,
     ``group.tau_plus``, ``group.tau_minus``, ``synapses.A_plus``,
     ``synapses.A_minus``, ``synapses.w_max`` and every neuron parameter.
-    The STDP time constants are those of the Bi & Poo data fit used by
-    Izhikevich & Desai (2003, Neural Comput 15:1511); ``A_minus tau_minus =
-    1.05 A_plus tau_plus`` makes depression slightly dominate (Song, Miller &
-    Abbott 2000), which keeps the recurrent excitation stable.
+    The STDP time constants are the exponential fits to the hippocampal STDP
+    window of Bi & Poo (2001, Annu Rev Neurosci 24:139), as used by Pfister &
+    Gerstner (2006, J Neurosci 26:9673); ``A_minus tau_minus = 1.05 A_plus
+    tau_plus`` makes depression slightly dominate (Song, Miller & Abbott 2000,
+    Nat Neurosci 3:919), which keeps the recurrent excitation stable.
 
     Examples
     --------

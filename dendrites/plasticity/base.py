@@ -10,6 +10,7 @@ so a ``cpp_standalone`` build can be re-run with new values through
 :func:`connect` builds the ``Synapses`` object and checks everything first.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,7 +75,7 @@ def check_unit_interval(name, value):
 
 
 def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=0.5,
-            w_scale=1 * nS, connect=True, name=None, delay=None, dt=None):
+            w_scale=1 * nS, connect=True, name=None, delay=None, dt=None, stp=None):
     """Connect *pre* to compartment *compartment* of *post* with plastic synapses.
 
     Parameters
@@ -91,6 +92,12 @@ def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=
         Conductance (or current) delivered per unit weight.
     connect : bool, str or dict
         Passed to ``Synapses.connect`` (``True``, a condition, or kwargs).
+    stp : optional
+        Short-term plasticity (e.g. :class:`dendrites.plasticity.stp.TsodyksMarkram`):
+        its ``spec()`` gives model lines, parameters, initial values, the
+        efficacy ``factor`` multiplying the delivered weight and the ``on_pre``
+        updates run after delivery.  A rule whose model defines ``w`` itself
+        (``dw/dt = ...``) replaces the plain ``w : 1``.
 
     Raises
     ------
@@ -110,14 +117,20 @@ def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=
             raise ModelError(f"Rule '{rule.name}' reads '{base}' of the "
                              f"{'pre' if group is pre else 'post'}synaptic group, which it does "
                              f"not have: {hint}")
-    deliver = post_model.on_pre(channel, compartment, "w*w_scale")
+    short = stp.spec() if stp is not None else None
+    factor = f"*{short.factor}" if short is not None else ""
+    deliver = post_model.on_pre(channel, compartment, f"w*w_scale{factor}")
     unit = "siemens" if ch.conductance else "amp"
-    lines = ["w : 1", f"w_scale : {unit} (shared, constant)"] + spec.model
-    lines += [f"{n} : {u} (shared, constant)" for n, _, u in spec.params]
+    own_w = any(re.match(r"\s*(dw/dt|w)\s*[=:]", line) for line in spec.model)
+    lines = ([] if own_w else ["w : 1"]) + [f"w_scale : {unit} (shared, constant)"] + spec.model
+    params = spec.params + (short.params if short is not None else [])
+    lines += (short.model if short is not None else [])
+    lines += [f"{n} : {u} (shared, constant)" for n, _, u in params]
+    pre_code = [deliver] + (short.on_pre if short is not None else []) + spec.on_pre
     kwargs = dict(delay=delay) if delay is not None else {}
     if dt is not None:
         kwargs["dt"] = dt
-    syn = Synapses(pre, post, "\n".join(lines), on_pre="\n".join([deliver] + spec.on_pre),
+    syn = Synapses(pre, post, "\n".join(lines), on_pre="\n".join(pre_code),
                    on_post="\n".join(spec.on_post) or None, method=spec.method,
                    name=name or f"{rule.name.replace('-', '_')}*", namespace={}, **kwargs)
     if isinstance(connect, dict):
@@ -125,7 +138,9 @@ def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=
     else:
         syn.connect(connect) if not isinstance(connect, str) else syn.connect(condition=connect)
     syn.w_scale = w_scale
-    for n, value, _ in spec.params:
+    for n, value, _ in params:
+        setattr(syn, n, value)
+    for n, value in (short.init.items() if short is not None else ()):
         setattr(syn, n, value)
     syn.w = w_init
     return syn

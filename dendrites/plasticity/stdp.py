@@ -1,4 +1,4 @@
-"""Spike-timing-dependent plasticity: the pair rule (all-to-all and nearest-neighbour)."""
+"""Spike-timing-dependent plasticity: pair and triplet rules (all-to-all or nearest-spike)."""
 
 from dataclasses import dataclass, field
 
@@ -6,7 +6,7 @@ from brian2 import ms
 
 from .base import Rule, SynapseSpec, check_bounds, check_rate
 
-__all__ = ["PairSTDP"]
+__all__ = ["PairSTDP", "TripletSTDP"]
 
 
 def _q(value):
@@ -52,4 +52,58 @@ class PairSTDP(Rule):
                    "dapost/dt = -apost/tau_minus : 1 (event-driven)"]
         s.on_pre = [f"apre {op} 1", "w = clip(w - A_minus*apost, w_min, w_max)"]
         s.on_post = [f"apost {op} 1", "w = clip(w + A_plus*apre, w_min, w_max)"]
+        return s
+
+
+@dataclass(frozen=True)
+class TripletSTDP(Rule):
+    """Triplet STDP of Pfister & Gerstner (2006), J Neurosci 26:9673, Eqs. 2-5.
+
+    Presynaptic traces ``r1`` (tau_plus) and ``r2`` (tau_x), postsynaptic
+    traces ``o1`` (tau_minus) and ``o2`` (tau_y)::
+
+        pre spike:  w <- w - o1 (A2_minus + A3_minus r2(t-));  r1, r2 += 1
+        post spike: w <- w + r1 (A2_plus + A3_plus o2(t-));    o1, o2 += 1
+
+    (``t-``: the trace just before its own update), clipped to
+    ``[w_min, w_max]``.  ``nearest=True`` resets traces to one instead
+    (nearest-spike interaction).  Defaults: the minimal visual-cortex set
+    fitted to Sjöström et al. (2001), as used by sPyNNaker
+    ``examples/stdp_triplet.py`` (tau_plus 16.8 ms, tau_minus 33.7 ms,
+    tau_x 101 ms, tau_y 114 ms, A2_plus 0, A3_plus 6.5e-3, A2_minus 7.1e-3,
+    A3_minus 0; see SCIENCE.md section 10.2).
+    """
+
+    A2_plus: float = 0.0
+    A3_plus: float = 6.5e-3
+    A2_minus: float = 7.1e-3
+    A3_minus: float = 0.0
+    tau_plus: object = _q(16.8 * ms)
+    tau_minus: object = _q(33.7 * ms)
+    tau_x: object = _q(101 * ms)
+    tau_y: object = _q(114 * ms)
+    w_min: float = 0.0
+    w_max: float = 1.0
+    nearest: bool = False
+    name = "triplet-stdp"
+
+    def spec(self, post_model, compartment):
+        post_model.compartment(compartment)
+        s = SynapseSpec()
+        for key in ("A2_plus", "A3_plus", "A2_minus", "A3_minus"):
+            check_rate(key, getattr(self, key))
+        check_bounds(self.w_min, self.w_max)
+        for key in ("A2_plus", "A3_plus", "A2_minus", "A3_minus", "w_min", "w_max"):
+            self.param(s, key, getattr(self, key), 1)
+        for key in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
+            self.param(s, key, getattr(self, key), ms, positive=True)
+        op = "=" if self.nearest else "+="
+        s.model = ["dr1/dt = -r1/tau_plus : 1 (event-driven)",
+                   "dr2/dt = -r2/tau_x : 1 (event-driven)",
+                   "do1/dt = -o1/tau_minus : 1 (event-driven)",
+                   "do2/dt = -o2/tau_y : 1 (event-driven)"]
+        s.on_pre = ["w = clip(w - o1*(A2_minus + A3_minus*r2), w_min, w_max)",
+                    f"r1 {op} 1", f"r2 {op} 1"]
+        s.on_post = ["w = clip(w + r1*(A2_plus + A3_plus*o2), w_min, w_max)",
+                     f"o1 {op} 1", f"o2 {op} 1"]
         return s

@@ -21,7 +21,10 @@ connectivity.  ``peak_mb`` is the peak resident memory of the simulating
 process (the standalone binary, measured by a wrapper through ``os.wait4``;
 the Python process for cython and numba); ``case_peak_mb`` that of the whole
 case process tree, compilers included (``os.wait4`` on the case subprocess,
-i.e. its ``RUSAGE_CHILDREN`` share).
+i.e. its ``RUSAGE_CHILDREN`` share).  The load average before and after is
+recorded: on a shared machine other processes slow the runs down (OpenMP
+threads most, as they wait for each other at every step), so compare numbers
+from one file only.
 """
 
 import argparse
