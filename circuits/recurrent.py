@@ -44,12 +44,12 @@ re-run with other values through ``device.run(run_args=...)`` without
 recompiling (initial recurrent weights are set at build time).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from brian2 import (EventMonitor, Hz, Network, NeuronGroup, PopulationRateMonitor, SpikeMonitor,
-                    Synapses, defaultclock, mV, ms, nS, second)
+from brian2 import (EventMonitor, Hz, Network, PopulationRateMonitor, SpikeMonitor,
+                    Synapses, mV, ms, nS, second)
 
-from dendrites import IntegrateAndFire, presets
+from dendrites import EventPoissonInput, IntegrateAndFire, SpikeTrace, presets
 from dendrites.errors import ModelError, check_quantity
 
 __all__ = ["DEFAULTS", "RecurrentNetwork", "benchmark_model", "recurrent_network"]
@@ -70,10 +70,26 @@ DEFAULTS = dict(
 RECORD_CHOICES = ("counts", "spikes", "rate", "inputs")
 
 
-def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms):
-    """The neuron of the benchmark: ``presets.pyramidal(3)`` with an LIF soma."""
-    return presets.pyramidal(3, spike=IntegrateAndFire(V_th, V_reset, t_ref),
-                             name="pyramidal-3c-lif")
+def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms, *, p=None, stdp=True):
+    """The neuron of the benchmark: ``presets.pyramidal(3)`` with an LIF soma.
+
+    With parameters *p* (see :data:`DEFAULTS`) it also carries the
+    event-driven Poisson inputs on its basal and apical AMPA channels
+    (:class:`dendrites.mechanisms.EventPoissonInput`) and, with *stdp*, the
+    per-neuron spike traces of the pair rule
+    (:class:`dendrites.mechanisms.SpikeTrace`).
+    """
+    model = presets.pyramidal(3, spike=IntegrateAndFire(V_th, V_reset, t_ref),
+                              name="pyramidal-3c-lif")
+    if p is None:
+        return model
+    extra = {c: (EventPoissonInput("ampa", p[f"n_{c}_inputs"], p["input_rate"], p[f"w_{c}"]),)
+             for c in ("basal", "apical")}
+    if stdp:
+        extra["soma"] = (SpikeTrace("plus", p["tau_plus"]), SpikeTrace("minus", p["tau_minus"]))
+    comps = tuple(replace(c, mechanisms=c.mechanisms + extra.get(c.name, ()))
+                  for c in model.compartments)
+    return replace(model, compartments=comps)
 
 
 @dataclass
@@ -198,14 +214,8 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
         raise ModelError(f"Unknown record option(s) {sorted(bad)}; allowed: {', '.join(RECORD_CHOICES)}.")
     p = dict(DEFAULTS, **params)
     _check(p)
-    model = benchmark_model(p["V_th"], p["V_reset"], p["t_ref"])
-    model.check_dt(defaultclock.dt if dt is None else dt)
-    group = _neurons(model, N, stdp, dt, name, method)
-    group.rate_basal = group.rate_apical = p["input_rate"]
-    group.n_basal, group.n_apical = p["n_basal_inputs"], p["n_apical_inputs"]
-    group.w_basal, group.w_apical = p["w_basal"], p["w_apical"]
-    group.s_basal = "-log(1 - rand())"
-    group.s_apical = "-log(1 - rand())"
+    model = benchmark_model(p["V_th"], p["V_reset"], p["t_ref"], p=p, stdp=stdp)
+    group = model.build(N, name=f"{name}_neurons", dt=dt, method=method)
     syn = _recurrent(model, group, stdp, name, p)  # on the group's clock: one clock in all
     spikes = SpikeMonitor(group, record="spikes" in record, name=f"{name}_spikes")
     monitors = {}
@@ -217,39 +227,6 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
                                                       name=f"{name}_{comp}_inputs")
     return RecurrentNetwork(group, syn, spikes, monitors, model,
                             dict(p, N=N, stdp=stdp, dt=group.clock.dt))
-
-
-def _neurons(model, N, stdp, dt, name, method):
-    """One ``NeuronGroup``: the model's equations plus input and trace variables.
-
-    Built like :meth:`dendrites.NeuronModel.build`, which takes no custom
-    events and no extra equations or reset statements.
-    """
-    extra = ["s_basal : 1", "s_apical : 1",
-             "rate_basal : hertz (shared, constant)", "rate_apical : hertz (shared, constant)",
-             "n_basal : 1 (shared, constant)", "n_apical : 1 (shared, constant)",
-             "w_basal : siemens (shared, constant)", "w_apical : siemens (shared, constant)"]
-    reset = model.reset
-    if stdp:
-        extra += ["dtrace_plus/dt = -trace_plus/tau_plus : 1",
-                  "dtrace_minus/dt = -trace_minus/tau_minus : 1",
-                  "tau_plus : second (shared, constant)", "tau_minus : second (shared, constant)"]
-        reset += "\ntrace_plus += 1\ntrace_minus += 1"
-    events = {f"input_{c}": f"t*n_{c}*rate_{c} >= s_{c}" for c in ("basal", "apical")}
-    group = NeuronGroup(N, model.equations + "\n".join(extra), threshold=model.threshold,
-                        reset=reset, refractory=model.refractory, events=events,
-                        method=method or model.integration_method, name=f"{name}_neurons",
-                        namespace={}, dt=dt)
-    for comp in ("basal", "apical"):
-        group.run_on_event(f"input_{comp}", f"g_ampa_{comp} += w_{comp}\n"
-                                            f"s_{comp} += -log(1 - rand())")
-    values = model.parameters()
-    for key, value in values.items():
-        setattr(group, key, value)
-    for comp in model.compartment_names:
-        setattr(group, f"v_{comp}", values[f"E_L_{comp}"])
-    group.t_spike = -1e4 * second
-    return group
 
 
 def _recurrent(model, group, stdp, name, p):

@@ -15,11 +15,11 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from brian2 import Equations, NeuronGroup, mV, ms, nS, pF, second
-from brian2.units.fundamentalunits import Quantity, have_same_dimensions
+from brian2 import Equations, NeuronGroup, defaultclock, mV, ms, nS, pF, second
+from brian2.units.fundamentalunits import Quantity
 
 from .errors import ModelError, check_quantity, format_quantity
-from .mechanisms import Fragment, SynapticChannel
+from .mechanisms import Fragment
 
 __all__ = ["Compartment", "Coupling", "NeuronModel", "DtWarning"]
 
@@ -61,6 +61,9 @@ class Compartment:
     mechanisms: tuple = ()
 
     def validate(self):
+        for mech in self.mechanisms:
+            if hasattr(mech, "validate"):
+                mech.validate(self)
         if not self.name.isidentifier():
             raise ModelError(f"Compartment name {self.name!r} must be a Python identifier.")
         check_quantity(f"C_{self.name}", self.C, pF, positive=True)
@@ -224,7 +227,8 @@ class NeuronModel:
             equations=self_eqs, threshold=spike.threshold, reset="\n".join(reset),
             refractory=spike.refractory, init={k: v for f in frags for k, v in f.init.items()},
             taus={k: v for f in frags for k, v in f.time_constants.items()},
-            regular=[line for f in frags for line in f.regular]))
+            regular=[line for f in frags for line in f.regular],
+            events={k: v for f in frags for k, v in f.events.items()}))
 
     @property
     def equations(self):
@@ -336,7 +340,7 @@ class NeuronModel:
                           f"'{self.name}'; results may be inaccurate.", DtWarning, stacklevel=2)
 
     # ------------------------------------------------------------------- build
-    def build(self, N, name=None, dt=None, params=None, method=None):
+    def build(self, N, name=None, dt=None, params=None, method=None, clock=None):
         """Create the ``NeuronGroup`` of *N* neurons with parameters set.
 
         Parameters
@@ -346,23 +350,34 @@ class NeuronModel:
         name : str, optional
             Brian2 object name.
         dt : `Quantity`, optional
-            Time step of the group's clock (checked against the model).
+            Time step, checked against the model's time constants (default:
+            ``defaultclock.dt``).  A group gets its own clock only when *dt*
+            differs from ``defaultclock.dt``, so that groups and synapses share
+            one clock (an extra clock costs a scheduling step in standalone).
         params : dict, optional
             Further parameter values for this group (validated).
         method : str or tuple, optional
-            Integration method(s); default exponential Euler, else Euler.
+            Integration method(s); default :attr:`integration_method`.
+        clock : `Clock`, optional
+            Explicit clock (overrides *dt*).
         """
         if not isinstance(N, (int, np.integer)) or N < 1:
             raise ModelError(f"Parameter 'N' = {N!r} must be a positive integer.")
         model = self.with_params(**(params or {}))
+        model.check_dt(clock.dt if clock is not None else (dt or defaultclock.dt))
         kwargs = {}
-        if dt is not None:
-            model.check_dt(dt)
+        if clock is not None:
+            kwargs["clock"] = clock
+        elif dt is not None and dt != defaultclock.dt:
             kwargs["dt"] = dt
+        events = model._cache["events"]
         group = NeuronGroup(int(N), model.equations, threshold=model.threshold,
                             reset=model.reset or None, refractory=model.refractory or False,
-                            method=method or model.integration_method, name=name or "neurongroup*",
-                            namespace={}, **kwargs)
+                            events={k: cond for k, (cond, _) in events.items()} or None,
+                            method=method or model.integration_method,
+                            name=name or "neurongroup*", namespace={}, **kwargs)
+        for event, (_, code) in events.items():
+            group.run_on_event(event, code)
         for key, value in model.parameters().items():
             setattr(group, key, value)
         for c in model.compartment_names:
