@@ -75,9 +75,9 @@ def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms, *, p=None, st
 
     With parameters *p* (see :data:`DEFAULTS`) it also carries the
     event-driven Poisson inputs on its basal and apical AMPA channels
-    (:class:`dendrites.mechanisms.EventPoissonInput`) and, with *stdp*, the
+    (:class:`dendrites.inputs.EventPoissonInput`) and, with *stdp*, the
     per-neuron spike traces of the pair rule
-    (:class:`dendrites.mechanisms.SpikeTrace`).
+    (:class:`dendrites.inputs.SpikeTrace`).
     """
     model = presets.pyramidal(3, spike=IntegrateAndFire(V_th, V_reset, t_ref),
                               name="pyramidal-3c-lif")

@@ -1,4 +1,4 @@
-"""Mechanisms a compartment can carry, each turned into Brian2 equation text.
+"""Somatic spike mechanisms and dendritic mechanisms, each turned into Brian2 equation text.
 
 Every mechanism is a frozen dataclass holding its parameters as Brian2
 quantities.  ``fragment(comp, soma)`` returns a :class:`Fragment`: equation
@@ -6,165 +6,23 @@ lines written with generic symbols and renamed for the compartment by
 :func:`brian2.utils.stringtools.word_substitute`, the currents it adds to each
 compartment, its parameters (declared as ``(shared, constant)`` state variables
 so that a ``cpp_standalone`` build can be re-run with new values) and its
-threshold/reset/event code.  Nothing here touches Brian2 objects.
+threshold/reset/event code.  Nothing here touches Brian2 objects.  Synaptic
+channels are in :mod:`dendrites.channels`, inputs and traces in
+:mod:`dendrites.inputs`.
 """
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
-from brian2 import Hz, amp, farad, mV, mmolar, ms, nS, pA, second, siemens, volt
-from brian2.units.fundamentalunits import get_dimensions
-from brian2.utils.stringtools import word_substitute
+from brian2 import Hz, mV, ms, nS, pA
 
-from .errors import ModelError, check_quantity
+from .errors import ModelError
+# fragment helpers are re-exported: rule modules build their mechanisms with them
+from .fragments import UNIT_NAMES, Fragment, _d, _param, _rename, _sub  # noqa: F401
 
 __all__ = [
-    "Fragment", "SynapticChannel", "ampa", "nmda", "gaba", "current_channel",
-    "IntegrateAndFire", "AdEx", "AdaptiveThresholdIF", "EscapeRate", "RateOutput",
-    "CalciumSpike", "DendriticAdaptation", "BAPKernel", "Plateau", "NoiseCurrent",
-    "EventPoissonInput", "SpikeTrace",
+    "Fragment", "IntegrateAndFire", "AdEx", "AdaptiveThresholdIF", "EscapeRate", "RateOutput",
+    "CalciumSpike", "DendriticAdaptation", "BAPKernel", "Plateau",
 ]
-
-UNIT_NAMES = {volt.dim: "volt", amp.dim: "amp", siemens.dim: "siemens", farad.dim: "farad",
-              second.dim: "second", Hz.dim: "hertz", mmolar.dim: "mmolar"}
-
-
-@dataclass
-class Fragment:
-    """Equation text and code contributed by one mechanism."""
-
-    equations: list = field(default_factory=list)
-    currents: dict = field(default_factory=dict)     # compartment -> [expr]
-    params: list = field(default_factory=list)       # (name, value, unit)
-    reset: list = field(default_factory=list)
-    threshold: str = None
-    refractory: str = None
-    unless_refractory: bool = False
-    init: dict = field(default_factory=dict)         # variable -> quantity
-    time_constants: dict = field(default_factory=dict)
-    regular: list = field(default_factory=list)      # code run every time step
-    events: dict = field(default_factory=dict)       # name -> (condition, code)
-
-
-def _d(value):
-    """Dataclass default for a quantity (quantities are not hashable)."""
-    return field(default_factory=lambda: value)
-
-
-def _sub(text, names):
-    """Rename symbols (and ``dX/dt`` derivatives) in a code or equation line."""
-    text = re.sub(r"\bd(\w+)/dt\b", lambda m: f"d{names.get(m.group(1), m.group(1))}/dt", text)
-    return word_substitute(text, names)
-
-
-def _param(frag, names, generic, value, unit, *, positive=False, nonneg=False, uname=None):
-    """Validate a parameter and register it under its renamed name."""
-    full = names.get(generic, generic)
-    check_quantity(full, value, unit, positive=positive, nonnegative=nonneg)
-    frag.params.append((full, value, uname or UNIT_NAMES.get(get_dimensions(unit), "1")))
-    return full
-
-
-# --------------------------------------------------------------------------
-# Synaptic input channels
-# --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SynapticChannel:
-    """A named synaptic input channel of one compartment.
-
-    Conductance-based (``E`` given) or current-based (``E`` None); a single
-    exponential (``tau_rise`` None) or a difference of exponentials normalised
-    so that a weight ``w`` gives a peak conductance (or current) ``w``; NMDA
-    channels carry the Jahr-Stevens Mg2+ block
-    ``1/(1 + [Mg]/3.57 mM * exp(-0.062 v/mV))`` (Jahr & Stevens 1990, as used by
-    Bono & Clopath 2017).  A ``Synapses`` object reaches the channel through
-    :meth:`dendrites.NeuronModel.on_pre`.
-    """
-
-    name: str
-    tau_decay: object
-    E: object = None
-    tau_rise: object = None
-    mg_block: bool = False
-    Mg: object = _d(1 * mmolar)
-
-    @property
-    def conductance(self):
-        return self.E is not None
-
-    def variable(self, comp):
-        """Name of the variable a presynaptic spike increments."""
-        base = "x" if self.tau_rise is not None else ("g" if self.conductance else "I")
-        return f"{base}_{self.name}_{comp}"
-
-    def fragment(self, comp, soma):
-        n, c = self.name, comp
-        names = {"g": f"g_{n}_{c}", "x": f"x_{n}_{c}", "I": f"I_{n}_{c}", "v": f"v_{c}",
-                 "tau_d": f"tau_{n}_{c}", "tau_r": f"tau_rise_{n}_{c}", "E": f"E_{n}_{c}",
-                 "Mg": f"Mg_{n}_{c}", "norm": f"norm_{n}_{c}"}
-        frag = Fragment()
-        unit = siemens if self.conductance else amp
-        uname = UNIT_NAMES[unit.dim]
-        var = "g" if self.conductance else "I"
-        _param(frag, names, "tau_d", self.tau_decay, ms, positive=True)
-        frag.time_constants[names["tau_d"]] = self.tau_decay
-        if self.tau_rise is None:
-            frag.equations.append(f"d{var}/dt = -{var}/tau_d : {uname}")
-        else:
-            _param(frag, names, "tau_r", self.tau_rise, ms, positive=True)
-            if not self.tau_rise < self.tau_decay:
-                raise ModelError(
-                    f"Parameter '{names['tau_r']}' = {self.tau_rise} must be shorter than "
-                    f"'{names['tau_d']}' = {self.tau_decay}.")
-            frag.time_constants[names["tau_r"]] = self.tau_rise
-            frag.equations += [f"d{var}/dt = (x - {var})/tau_d : {uname}",
-                               f"dx/dt = -x/tau_r : {uname}"]
-            frag.params.append((names["norm"], _peak_norm(self.tau_rise, self.tau_decay), "1"))
-        if self.conductance:
-            _param(frag, names, "E", self.E, mV)
-            drive = "g*(E - v)"
-            if self.mg_block:
-                _param(frag, names, "Mg", self.Mg, mmolar, nonneg=True)
-                drive += "/(1 + Mg/(3.57*mmolar)*exp(-0.062*v/mV))"
-            frag.currents[comp] = [drive]
-        else:
-            frag.currents[comp] = ["I"]
-        frag.equations = [_sub(e, names) for e in frag.equations]
-        frag.currents[comp] = [_sub(e, names) for e in frag.currents[comp]]
-        return frag
-
-
-def _peak_norm(tau_rise, tau_decay):
-    """Factor making the peak of the difference of exponentials equal to one.
-
-    With ``dg/dt = (x - g)/tau_d`` and ``dx/dt = -x/tau_r``, ``x(0) = 1`` gives
-    ``g(t) = tau_r/(tau_d - tau_r) (exp(-t/tau_d) - exp(-t/tau_r))``.
-    """
-    tr, td = float(tau_rise), float(tau_decay)
-    t_peak = td * tr / (td - tr) * np.log(td / tr)
-    peak = tr / (td - tr) * (np.exp(-t_peak / td) - np.exp(-t_peak / tr))
-    return 1.0 / peak
-
-
-def ampa(tau=5 * ms, E=0 * mV, tau_rise=None):
-    """AMPA channel (default 5 ms decay, Payeur 2021)."""
-    return SynapticChannel("ampa", tau, E, tau_rise)
-
-
-def nmda(tau=50 * ms, E=0 * mV, tau_rise=2 * ms, Mg=1 * mmolar):
-    """NMDA channel with Mg2+ block (50 ms decay, Bono & Clopath 2017)."""
-    return SynapticChannel("nmda", tau, E, tau_rise, mg_block=True, Mg=Mg)
-
-
-def gaba(tau=10 * ms, E=-80 * mV, tau_rise=None):
-    """GABA_A channel (10 ms decay, -80 mV; Payeur 2021)."""
-    return SynapticChannel("gaba", tau, E, tau_rise)
-
-
-def current_channel(name="cur", tau=3 * ms, tau_rise=None):
-    """Current-based channel (exponential current, Urbanczik & Senn 2014)."""
-    return SynapticChannel(name, tau, None, tau_rise)
 
 
 # --------------------------------------------------------------------------
@@ -448,115 +306,3 @@ class Plateau:
         return frag
 
 
-def _rename(frag, names):
-    """Apply the compartment renaming to everything in a fragment."""
-    frag.equations = [_sub(e, names) for e in frag.equations]
-    frag.currents = {c: [_sub(e, names) for e in es] for c, es in frag.currents.items()}
-    frag.reset = [_sub(r, names) for r in frag.reset]
-    if frag.threshold:
-        frag.threshold = _sub(frag.threshold, names)
-    frag.init = {names.get(k, k): v for k, v in frag.init.items()}
-
-
-@dataclass(frozen=True)
-class NoiseCurrent:
-    """Background input as an Ornstein-Uhlenbeck current into the compartment.
-
-    ``dI_noise/dt = -I_noise/tau + sigma sqrt(2/tau) xi``: zero mean,
-    standard deviation ``sigma``, correlation time ``tau`` (the diffusion
-    approximation of balanced synaptic bombardment, e.g. Destexhe et al. 2001),
-    advanced with its exact update
-    ``I(t + dt) = I(t) exp(-dt/tau) + sigma sqrt(1 - exp(-2 dt/tau)) N(0, 1)``.
-    """
-
-    sigma: object = _d(100 * pA)
-    tau: object = _d(5 * ms)
-
-    def fragment(self, comp, soma):
-        names = {"I_noise": f"I_noise_{comp}", "sigma": f"sigma_noise_{comp}",
-                 "tau": f"tau_noise_{comp}"}
-        frag = Fragment()
-        _param(frag, names, "sigma", self.sigma, pA, nonneg=True)
-        _param(frag, names, "tau", self.tau, ms, positive=True)
-        frag.time_constants[names["tau"]] = self.tau
-        # exact OU update once per step, outside the integrator: Brian2 orders
-        # several xi_* noise variables by string hash, which would make the
-        # random stream depend on PYTHONHASHSEED; a code block is ordered
-        frag.equations.append("I_noise : amp")
-        frag.regular.append(
-            "I_noise = I_noise*exp(-dt/tau) + sigma*sqrt(1 - exp(-2*dt/tau))*randn()")
-        frag.currents[comp] = ["I_noise"]
-        _rename(frag, names)
-        frag.regular = [_sub(r, names) for r in frag.regular]
-        return frag
-
-
-@dataclass(frozen=True)
-class EventPoissonInput:
-    """Superposed Poisson input onto a channel of the compartment, drawn as events.
-
-    ``n`` independent Poisson synapses of rate ``rate`` and weight ``weight``
-    onto channel ``channel`` superpose to one Poisson process of rate
-    ``n rate``.  Each neuron keeps the arrival of its next event in
-    operational time ``s`` (a running sum of unit exponentials); the custom
-    event ``t n rate >= s`` adds the weight to the channel and draws the next
-    gap.  One comparison per neuron and step replaces ``PoissonInput``'s
-    binomial draw; a rate changed through ``run_args`` takes effect from the
-    first event.  Events falling into the same step are delivered on
-    consecutive steps (at 500 Hz and dt = 0.1 ms, 2.5 % of events are delayed
-    by one step; none is lost).  Variables are named after ``name`` (default:
-    the compartment): ``s_NAME``, ``rate_NAME``, ``n_NAME``, ``w_NAME``, event
-    ``input_NAME``.  The channel must be a single-exponential one.
-    """
-
-    channel: str = "ampa"
-    n: float = 100
-    rate: object = _d(5 * Hz)
-    weight: object = _d(1 * nS)
-    name: str = None
-
-    def validate(self, compartment):
-        for ch in compartment.channels:
-            if ch.name == self.channel and ch.tau_rise is None:
-                return
-        raise ModelError(f"EventPoissonInput needs a single-exponential channel "
-                         f"{self.channel!r} in compartment '{compartment.name}'; it has "
-                         f"{', '.join(ch.name for ch in compartment.channels) or 'none'}.")
-
-    def fragment(self, comp, soma):
-        key = self.name or comp
-        names = {"s": f"s_{key}", "rate": f"rate_{key}", "n": f"n_{key}", "w": f"w_{key}"}
-        frag = Fragment()
-        _param(frag, names, "rate", self.rate, Hz, nonneg=True)
-        _param(frag, names, "n", float(self.n), 1, nonneg=True)
-        unit = nS if get_dimensions(self.weight) is get_dimensions(nS) else pA
-        _param(frag, names, "w", self.weight, unit, nonneg=True)
-        frag.equations.append("s : 1")
-        frag.init["s"] = "-log(1 - rand())"
-        target = f"{'g' if unit is nS else 'I'}_{self.channel}_{comp}"
-        frag.events[f"input_{key}"] = ("t*n*rate >= s", f"{target} += w\ns += -log(1 - rand())")
-        _rename(frag, names)
-        frag.events = {k: (_sub(c, names), _sub(code, names)) for k, (c, code) in frag.events.items()}
-        return frag
-
-
-@dataclass(frozen=True)
-class SpikeTrace:
-    """Low-pass filtered spike train ``trace_NAME`` (+1 per spike, decay ``tau_NAME``).
-
-    One trace per neuron serves every synapse of an additive all-to-all pair
-    rule (Morrison, Diesmann & Gerstner 2008, Biol Cybern 98:459, Sec. 4.1).
-    """
-
-    name: str = "plus"
-    tau: object = _d(16.8 * ms)
-
-    def fragment(self, comp, soma):
-        names = {"trace": f"trace_{self.name}", "tau": f"tau_{self.name}"}
-        frag = Fragment()
-        _param(frag, names, "tau", self.tau, ms, positive=True)
-        frag.time_constants[names["tau"]] = self.tau
-        frag.equations.append("dtrace/dt = -trace/tau : 1")
-        frag.reset.append("trace += 1")
-        _rename(frag, names)
-        return frag

@@ -19,7 +19,7 @@ from brian2 import Equations, NeuronGroup, defaultclock, mV, ms, nS, pF, second
 from brian2.units.fundamentalunits import Quantity
 
 from .errors import ModelError, check_quantity, format_quantity
-from .mechanisms import Fragment
+from .fragments import Fragment
 
 __all__ = ["Compartment", "Coupling", "NeuronModel", "DtWarning"]
 

@@ -8,9 +8,10 @@ paper's time constants and conductance ratios are exact.
 from brian2 import Hz, mV, ms, nS, pA, pF
 
 from .errors import check_choice
+from .channels import SynapticChannel, ampa, current_channel, gaba, nmda
+from .inputs import NoiseCurrent
 from .mechanisms import (AdaptiveThresholdIF, AdEx, BAPKernel, CalciumSpike, DendriticAdaptation,
-                         EscapeRate, IntegrateAndFire, NoiseCurrent, Plateau, RateOutput, SynapticChannel, ampa,
-                         current_channel, gaba, nmda)
+                         EscapeRate, IntegrateAndFire, Plateau, RateOutput)
 from .neuron import Compartment, Coupling, NeuronModel
 
 __all__ = ["PRESETS", "get", "pyramidal", "urbanczik_senn_2014", "sacramento_2018",

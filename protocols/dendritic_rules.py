@@ -16,7 +16,7 @@ from brian2 import (Hz, Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor
 
 from dendrites import presets
 from dendrites.errors import ModelError
-from dendrites.mechanisms import current_channel
+from dendrites.channels import current_channel
 from dendrites.neuron import Compartment, NeuronModel
 from dendrites.plasticity.base import connect
 from dendrites.plasticity.burst import BurstDetector, BurstRule, SpikeRelay

@@ -24,7 +24,7 @@ from brian2 import (Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Sy
 
 from dendrites import presets
 from dendrites.errors import ModelError
-from dendrites.mechanisms import ampa
+from dendrites.channels import ampa
 from dendrites.plasticity import connect
 from dendrites.plasticity.stdp import PairSTDP
 from dendrites.plasticity.voltage import Clopath2010, ClopathFilters, clopath_neuron

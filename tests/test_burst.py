@@ -6,7 +6,7 @@ from brian2 import Hz, Network, SpikeGeneratorGroup, Synapses, ms, nS, pA, pF, s
 
 from dendrites import presets
 from dendrites.errors import ModelError
-from dendrites.mechanisms import current_channel
+from dendrites.channels import current_channel
 from dendrites.neuron import Compartment, NeuronModel
 from dendrites.plasticity import connect
 from dendrites.plasticity.burst import BurstDetector, BurstRule, FixedBurstRule, SpikeRelay

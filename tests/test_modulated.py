@@ -10,7 +10,8 @@ from brian2 import (Hz, Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor,
                     ms, nS, pA, pF, second)
 
 from dendrites import Compartment, ModelError, NeuronModel, presets
-from dendrites.mechanisms import EscapeRate, IntegrateAndFire, ampa
+from dendrites.channels import ampa
+from dendrites.mechanisms import EscapeRate, IntegrateAndFire
 from dendrites.plasticity import AGREL, FourFactor, NodePerturbation, connect
 from dendrites.plasticity.modulated import (FeedbackGate, FeedbackWeight, Perturbation, RateTrace,
                                             expansive, set_delta, set_feedback_weight, set_gate)

@@ -7,7 +7,7 @@ import pytest
 from brian2 import (Hz, Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, mmolar,
                     mV, ms, nS, pA, pF, second)
 
-from dendrites import (Compartment, Coupling, DtWarning, ModelError, NeuronModel, mechanisms,
+from dendrites import (Compartment, Coupling, DtWarning, ModelError, NeuronModel, channels, mechanisms,
                        presets)
 from protocols.analysis import exp_decay_tau
 from protocols.backend import Backend
@@ -273,9 +273,9 @@ def test_membrane_time_constant_from_fitted_decay():
 
 
 @pytest.mark.parametrize("channel, tau_rise, tau_decay", [
-    (mechanisms.nmda(), 2 * ms, 50 * ms),
-    (mechanisms.SynapticChannel("fast", 3 * ms, 0 * mV, 0.5 * ms), 0.5 * ms, 3 * ms),
-    (mechanisms.current_channel("cur", 10 * ms, 1 * ms), 1 * ms, 10 * ms),
+    (channels.nmda(), 2 * ms, 50 * ms),
+    (channels.SynapticChannel("fast", 3 * ms, 0 * mV, 0.5 * ms), 0.5 * ms, 3 * ms),
+    (channels.current_channel("cur", 10 * ms, 1 * ms), 1 * ms, 10 * ms),
 ])
 def test_difference_of_exponentials_peaks_at_the_weight(channel, tau_rise, tau_decay):
     model = soma_only(channels=(channel,))
@@ -307,7 +307,7 @@ def test_nmda_mg_block(v):
     """One forward-Euler step at v = E_L gives dv = dt g B(v) (E - v)/C exactly."""
     E = 50 * mV            # away from v, so that the block can be measured at 0 mV
     C, g, dt = 100 * pF, 1 * nS, 0.01 * ms
-    model = soma_only(C=C, E_L=v, channels=(mechanisms.nmda(50 * ms, E, 2 * ms, 1 * mmolar),))
+    model = soma_only(C=C, E_L=v, channels=(channels.nmda(50 * ms, E, 2 * ms, 1 * mmolar),))
     with Backend("numpy", dt=dt) as be:
         group = model.build(1, dt=dt, method="euler")
         group.g_nmda_soma = g

@@ -123,7 +123,7 @@ def test_rule_and_stp_parameters_change_in_a_standalone_rerun(tmp_path):
     """One cpp_standalone build, re-run with new eta (burst rule) and U (STP) via run_args."""
     from brian2 import Synapses, device, pA, pF
 
-    from dendrites.mechanisms import current_channel
+    from dendrites.channels import current_channel
     from dendrites.neuron import Compartment, NeuronModel
     from dendrites.plasticity.burst import BurstDetector, BurstRule, SpikeRelay
     from protocols import Backend

@@ -18,7 +18,7 @@ from brian2 import Synapses, nS, pA
 from brian2.units.fundamentalunits import get_dimensions
 
 from ..errors import ModelError, check_quantity
-from ..mechanisms import UNIT_NAMES
+from ..fragments import UNIT_NAMES
 
 __all__ = ["SynapseSpec", "Rule", "connect", "check_rate", "check_bounds", "check_unit_interval"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from brian2 import Hz, ms, second
 
 from ..errors import check_quantity
-from ..mechanisms import Fragment, _d, _param, _sub
+from ..fragments import Fragment, _d, _param, _sub
 from .base import Rule, SynapseSpec, check_bounds, check_rate
 
 __all__ = ["BurstDetector", "SpikeRelay", "BurstRule", "FixedBurstRule", "detector_suffix"]

@@ -23,7 +23,7 @@ import numpy as np
 from brian2 import Hz, ms, pA
 
 from ..errors import ModelError, check_quantity
-from ..mechanisms import Fragment, _param, _rename, _sub
+from ..fragments import Fragment, _param, _rename, _sub
 from .base import Rule, SynapseSpec, check_bounds, check_rate, check_unit_interval
 
 __all__ = ["FeedbackGate", "FeedbackWeight", "Perturbation", "RateTrace", "FourFactor", "AGREL",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from brian2 import ms, mV
 
 from ..errors import ModelError
-from ..mechanisms import Fragment, _d, _param, _sub
+from ..fragments import Fragment, _d, _param, _sub
 from .base import Rule, SynapseSpec, check_bounds, check_rate
 
 __all__ = ["PhasePlateau", "PlateauRule"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from brian2 import ms
 
 from ..errors import ModelError
-from ..mechanisms import Fragment, _sub
+from ..fragments import Fragment, _sub
 from .base import Rule, SynapseSpec, check_bounds, check_rate
 
 __all__ = ["DendriticPrediction", "UrbanczikSenn", "nest_eta"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from brian2 import mV, ms, second
 
 from ..errors import ModelError, check_quantity
-from ..mechanisms import Fragment, _d, _param, _rename
+from ..fragments import Fragment, _d, _param, _rename
 from .base import Rule, SynapseSpec, check_bounds, check_rate
 
 __all__ = ["ClopathFilters", "LocalVoltageFilters", "Clopath2010", "BonoClopath2017",
