@@ -61,6 +61,12 @@ class Compartment:
     mechanisms: tuple = ()
 
     def validate(self):
+        for item in self.channels + self.mechanisms:
+            if not callable(getattr(item, "fragment", None)):
+                raise ModelError(f"Unknown mechanism {item!r} in compartment '{self.name}': "
+                                 f"allowed are channels (dendrites.channels) and mechanisms "
+                                 f"(dendrites.mechanisms, dendrites.inputs) with a fragment() "
+                                 f"method.")
         for mech in self.mechanisms:
             if hasattr(mech, "validate"):
                 mech.validate(self)
@@ -147,6 +153,10 @@ class NeuronModel:
             raise ModelError(f"Model '{self.name}' needs a compartment named 'soma'; got {names}.")
         if len(set(names)) != len(names):
             raise ModelError(f"Model '{self.name}' has duplicate compartments {names}.")
+        if self.spike is not None and not callable(getattr(self.spike, "fragment", None)):
+            raise ModelError(f"Unknown spike mechanism {self.spike!r} for model '{self.name}'; "
+                             "allowed: IntegrateAndFire, AdEx, AdaptiveThresholdIF, EscapeRate, "
+                             "RateOutput or None.")
         for comp in self.compartments:
             comp.validate()
         for cp in self.couplings:
@@ -423,6 +433,9 @@ class NeuronModel:
         lines += ["    " + l for l in str(self.equations).strip().splitlines()
                   if "(shared, constant)" not in l]
         lines += [f"  threshold: {self.threshold}", f"  reset: {self.reset.replace(chr(10), '; ')}",
-                  f"  refractory: {self.refractory}", "  parameters:"]
+                  f"  refractory: {self.refractory}"]
+        for event, (cond, code) in self._cache["events"].items():
+            lines.append(f"  event {event}: when {cond}: {code.replace(chr(10), '; ')}")
+        lines.append("  parameters:")
         lines += [f"    {k} = {format_quantity(v)}" for k, v in sorted(params.items())]
         return "\n".join(lines)

@@ -432,3 +432,19 @@ def test_rate_output_gives_rate_without_spikes():
     np.testing.assert_allclose(rate, phi, rtol=1e-9)
     assert rate[0, -1] == pytest.approx(100.0)       # at rest v = theta: phi_max/2
     assert rate[1, -1] > 100 > rate[2, -1]
+
+
+def test_unknown_mechanism_and_spike_mechanism_are_refused():
+    with pytest.raises(ModelError, match="Unknown mechanism 'nmda' in compartment 'soma'"):
+        NeuronModel("bad", (Compartment("soma", 100 * pF, 10 * nS, mechanisms=("nmda",)),))
+    with pytest.raises(ModelError, match="Unknown spike mechanism 'lif'"):
+        NeuronModel("bad", (Compartment("soma", 100 * pF, 10 * nS),), spike="lif")
+
+
+def test_model_printout_lists_custom_events():
+    from dendrites import EventPoissonInput
+
+    comp = Compartment("soma", 100 * pF, 10 * nS, channels=(channels.ampa(),),
+                       mechanisms=(EventPoissonInput("ampa", 10, 5 * Hz, 1 * nS),))
+    text = str(NeuronModel("ev", (comp,), spike=mechanisms.IntegrateAndFire()))
+    assert "event input_soma: when t*n_soma*rate_soma >= s_soma" in text
