@@ -27,6 +27,12 @@ def main(argv=None):
     parser.add_argument("--rerun", action="store_true", help="ignore stored runs")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    import warnings
+
+    import brian2
+
+    brian2.prefs.logging.console_log_level = "WARNING"
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # Brian2's parser
     load_all()
     names = args.names or sorted(PROTOCOLS)
     try:
