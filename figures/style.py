@@ -49,5 +49,7 @@ def save(fig, stem, summary):
     """Write ``stem.png`` and ``stem.svg`` carrying the run's provenance."""
     meta = metadata(summary)
     fig.savefig(f"{stem}.png", dpi=110, metadata={"Description": meta, "Software": "dendrites"})
-    fig.savefig(f"{stem}.svg", metadata={"Description": meta})
+    # no date and fixed element ids: the same run gives the same SVG file
+    plt.rcParams["svg.hashsalt"] = "dendrites"
+    fig.savefig(f"{stem}.svg", metadata={"Description": meta, "Date": None})
     plt.close(fig)
