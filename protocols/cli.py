@@ -38,6 +38,9 @@ def _parser():
     r.add_argument("--quick", action="store_true", help="use the protocol's quick settings")
     r.add_argument("--build-dir", default=None, help="standalone build directory")
     r.add_argument("--no-figure", action="store_true")
+    e = sub.add_parser("export", help="write a stored run as NetCDF (xarray; units in attributes)")
+    e.add_argument("run_dir")
+    e.add_argument("--out", required=True, help="NetCDF file to write")
     return parser
 
 
@@ -66,6 +69,11 @@ def main(argv=None):
             load_all()
             for name in sorted(PROTOCOLS):
                 print(f"{name}\t{PROTOCOLS[name].description}")
+            return 0
+        if args.command == "export":
+            from .export import export_netcdf
+
+            print(export_netcdf(args.run_dir, args.out))
             return 0
         overrides = dict(parse_assignment(s) for s in args.set)
         get_protocol(args.name)
