@@ -194,8 +194,11 @@ def clopath_2010(n_compartments=1):
     """Clopath et al. 2010 (Nat Neurosci 13:344) AdEx neuron, author parameters.
 
     ModelDB 144566 aEIF.m: C 281 pF, g_L 30 nS, E_L -70.6 mV, DeltaT 2 mV,
-    V_T,rest -50.4 mV, V_T,max -30.4 mV, tau_VT 50 ms, a 4 nS, b 80.5 pA,
-    tau_w 144 ms, I_sp 400 pA, tau_z 40 ms; spike detection at 20 mV and
+    V_T,rest -50.4 mV, V_T,max -30.4 mV, tau_VT 50 ms, a 4 nS, b 80.5 pA
+    (the stated 0.0805 nA; aEIF.m computes in pA, so the authors' code
+    effectively uses b = 0.0805 pA, which the frequency-dependence protocol's
+    author neuron reproduces), tau_w 144 ms, I_sp 400 pA, tau_z 40 ms;
+    spike detection at 20 mV and
     reset to E_L + 21.1 mV (= -49.5 mV) as in the author code (the 2 ms spike
     clamp is not modelled).  ``n_compartments=3`` or 4 adds passive dendrites
     with the :func:`pyramidal` couplings.

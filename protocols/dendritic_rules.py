@@ -42,33 +42,62 @@ def _check_positive_int(name, value):
         raise ModelError(f"Parameter '{name}' = {value} must be a positive integer.")
 
 
+def _steady_teacher(t, interval, taus, weights, period):
+    """Somatic teacher conductances (nS) at times *t* (s) of a teacher that is always on.
+
+    The increments ``amp sin(2 pi t/period) + off`` and ``g_i`` (nS) every
+    *interval* s decay with ``taus`` = (tau_exc, tau_inh) s; the recursion
+    starts 20 time constants early, so the onset transient is gone.  Values
+    are those at the start of a step, before its increment (as recorded).
+    """
+    from scipy.signal import lfilter
+
+    amp, off, g_i = weights
+    lead = int(np.ceil(20 * max(taus) / interval))
+    tn = (np.arange(int(np.ceil(np.max(t) / interval)) + 2 + lead) - lead) * interval
+    a_e, a_i = (np.exp(-interval / tau) for tau in taus)
+    g_e = lfilter([1.0], [1.0, -a_e], amp * np.sin(2 * np.pi * tn / period) + off)
+    k = np.round(np.asarray(t) / interval).astype(int) + lead - 1
+    return a_e * g_e[k], np.full(k.size, a_i * g_i / (1 - a_i))
+
+
 # ---------------------------------------------------------------------------
 @protocol("dendritic-prediction",
           "Urbanczik-Senn 2014 Fig. 1B: a frozen 200 ms pattern of 200 Poisson inputs onto the "
           "dendrite, a somatic conductance teacher; V*_w learns the matching potential U_M",
           dict(n_inputs=200, input_rate=10 * Hz, pattern=200 * ms, teacher_reps=100, pre_reps=2,
                post_reps=2, eta=0.1275, tau_Delta=100 * ms, w_init=0.3, w_min=0.0, w_max=4.5,
-               w_scale=300 * pA, g_E_amp=146.4 * nS, g_E_offset=164.7 * nS, g_I=549 * nS,
+               bounds="nest", w_scale=300 * pA, teacher_E_amp=4.8 * nS,
+               teacher_E_offset=5.4 * nS, teacher_I=18 * nS, teacher_interval=0.1 * ms,
                teacher_period=100 * ms, record_dt=1 * ms, dt=0.1 * ms),
           quick=dict(teacher_reps=30))
 def dendritic_prediction(p, ctx):
-    """Teacher conductances follow the NEST example.
+    """Teacher conductances as in the NEST example.
 
-    NEST drives them with a spike every 0.1 ms of weight 0.016 C sin + 0.018 C
-    (excitatory) and 0.06 C (inhibitory) through 3 ms exponential synapses,
-    i.e. a conductance 1/(1 - e^{-0.1/3}) = 30.5 times the weight:
-    g_E = 146.4 nS sin(2 pi t/100 ms) + 164.7 nS, g_I = 549 nS.  They are set
-    directly every time step.  ``eta`` is NEST's 0.17 converted
-    (:func:`dendrites.plasticity.prediction.nest_eta`).  "first"/"last" are
-    the first and last pattern repetitions with the teacher on
-    (``rmse_last10_mean``: mean over the last ten).  ``w_min = 0`` is NEST's
-    ``Wmin``; weights stop at the bound (NEST instead clips only the
-    delivered weight of an unbounded integral).
+    NEST drives the somatic conductances with a spike every 0.1 ms of weight
+    0.016 C sin(2 pi t/100 ms) + 0.018 C (excitatory) and 0.06 C
+    (inhibitory), C = 300 pF read as nS (4.8, 5.4 and 18 nS), through its
+    3 ms exponential conductance synapses; here the same increments are
+    added to the soma's 3 ms ``exc``/``inh`` channels every
+    ``teacher_interval`` (steady state about 30.5 times the increment:
+    g_E = 146.4 nS sin + 164.7 nS, g_I = 549 nS, low-passed with 3 ms).  As
+    in the example, U_M is computed from the conductances the soma actually
+    has (outside the teacher window: from the steady-state teacher train).
+    ``eta`` is NEST's 0.17 converted
+    (:func:`dendrites.plasticity.prediction.nest_eta`); ``bounds='nest'``:
+    the delivered weight is NEST's unbounded integral clipped to
+    ``[w_min, w_max]`` (``w_min = 0`` is NEST's default ``Wmin``).
+    "first"/"last" are the first and last pattern repetitions with the
+    teacher on (``rmse_last10_mean``: mean over the last ten).
     """
     for key in ("n_inputs", "teacher_reps", "pre_reps"):
         _check_positive_int(key, p[key])
     if p.post_reps < 0:
         raise ModelError(f"Parameter 'post_reps' = {p.post_reps} must be >= 0.")
+    ratio = float(p.teacher_interval / p.dt)
+    if round(ratio) < 1 or abs(ratio - round(ratio)) > 1e-9:
+        raise ModelError(f"Parameter 'teacher_interval' = {p.teacher_interval} must be a "
+                         f"positive multiple of dt = {p.dt}.")
     rng = np.random.RandomState(ctx.seed)
     pat = float(p.pattern / second)
     dt = float(p.dt / second)
@@ -81,7 +110,11 @@ def dendritic_prediction(p, ctx):
     all_t = (times[None, :] + pat * np.arange(n_tot)[:, None]).ravel()
     t_on, t_off = p.pre_reps * pat, (p.pre_reps + p.teacher_reps) * pat
     model = with_mechanism(presets.urbanczik_senn_2014(), "dendrite", DendriticPrediction())
-    rule = UrbanczikSenn(eta=p.eta, tau_Delta=p.tau_Delta, w_min=p.w_min, w_max=p.w_max)
+    rule = UrbanczikSenn(eta=p.eta, tau_Delta=p.tau_Delta, w_min=p.w_min, w_max=p.w_max,
+                         bounds=p.bounds)
+    T_teach = float(p.teacher_period / ms)
+    amp, off, g_i_step = (float(x / nS) for x in (p.teacher_E_amp, p.teacher_E_offset,
+                                                  p.teacher_I))
     rec = list(range(0, p.n_inputs, max(1, p.n_inputs // 20)))
     with ctx.backend_scope(dt=p.dt) as be:
         neuron = model.build(1, name="us_neuron")
@@ -90,10 +123,11 @@ def dendritic_prediction(p, ctx):
                       w_scale=p.w_scale, name="us_syn")
         teach = neuron.run_regularly(
             f"teach = int(t >= {t_on!r}*second and t < {t_off!r}*second)\n"
-            f"g_exc_soma = teach*({float(p.g_E_amp / nS)!r}*nS*sin(2*pi*t/"
-            f"({float(p.teacher_period / ms)!r}*ms)) + {float(p.g_E_offset / nS)!r}*nS)\n"
-            f"g_inh_soma = teach*{float(p.g_I / nS)!r}*nS", name="us_teacher")
-        vmon = StateMonitor(neuron, ["v_star_dendrite", "v_soma"], record=0, dt=p.record_dt)
+            f"g_exc_soma += teach*({amp!r}*nS*sin(2*pi*t/({T_teach!r}*ms)) + {off!r}*nS)\n"
+            f"g_inh_soma += teach*{g_i_step!r}*nS", dt=p.teacher_interval, when="before_groups",
+            name="us_teacher")
+        vmon = StateMonitor(neuron, ["v_star_dendrite", "v_soma", "g_exc_soma", "g_inh_soma"],
+                            record=0, dt=p.record_dt)
         wmon = StateMonitor(syn, "w", record=rec, dt=p.pattern)
         spikes = SpikeMonitor(neuron)
         net = Network(neuron, inputs, syn, teach, vmon, wmon, spikes)
@@ -104,10 +138,15 @@ def dendritic_prediction(p, ctx):
         u = np.asarray(vmon.v_soma[0] / mV)
         w = np.asarray(wmon.w)
         spike_t = np.asarray(spikes.t / second)
-    g_e = float(p.g_E_amp / nS) * np.sin(2 * np.pi * t / float(p.teacher_period / second))
-    g_e += float(p.g_E_offset / nS)
-    g_i = float(p.g_I / nS)
-    u_m = (g_e * 0.0 + g_i * -75.0) / (g_e + g_i)      # E_E = 0 mV, E_I = -75 mV (preset)
+        g_e, g_i = (np.asarray(getattr(vmon, f"g_{k}_soma")[0] / nS) for k in ("exc", "inh"))
+        E_E, E_I = (float(model.parameters()[f"E_{k}_soma"] / mV) for k in ("exc", "inh"))
+    # outside the teacher window: the conductances of a teacher that is always on
+    taus = [float(model.parameters()[f"tau_{k}_soma"] / second) for k in ("exc", "inh")]
+    g_e_ss, g_i_ss = _steady_teacher(t, float(p.teacher_interval / second), taus,
+                                     (amp, off, g_i_step), T_teach * 1e-3)
+    on = (t >= t_on - 1e-9) & (t < t_off - 1e-9) & (g_e + g_i > 0)
+    g_e, g_i = np.where(on, g_e, g_e_ss), np.where(on, g_i, g_i_ss)
+    u_m = (g_e * E_E + g_i * E_I) / (g_e + g_i)
 
     def rep(k):
         return (t >= k * pat - 1e-9) & (t < (k + 1) * pat - 1e-9)

@@ -147,16 +147,73 @@ def test_dendritic_prediction_protocol_learns_in_ten_repetitions():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="Not met at seed 1: corr 0.955 (>= 0.9 met) but RMSE "
-                   "8.02 -> 5.17 mV (-35.5 %, target -40 %); seeds 2 and 3 give -60.8 % and "
-                   "-46.5 %; the single-repetition RMSE fluctuates between 3.7 and 5.2 mV late "
-                   "in learning")
 def test_dendritic_prediction_full_protocol_meets_A4():
-    """A4: after 100 repetitions corr(V*_w, U_M) >= 0.9 and RMSE reduced by >= 40 %."""
+    """A4: after 100 repetitions corr(V*_w, U_M) >= 0.9 and RMSE reduced by >= 40 %.
+
+    Measured (NEST weight bounds and teacher): seed 1 corr 0.951, RMSE 7.88 -> 4.41 mV
+    (-44.0 %); seeds 2-7: -66.4, -53.1, -46.0, -58.3, -55.8, -54.3 %.  The single-repetition
+    RMSE still fluctuates (3.0-6.1 mV over the last 50 repetitions at seed 1, mean 4.0 mV).
+    """
     summary, _ = run_protocol("dendritic-prediction", None, backend="numpy")
     m = summary["metrics"]
     assert m["corr_vstar_um_last"] >= 0.9
     assert m["rmse_last"] <= 0.6 * m["rmse_first"]
+
+
+def test_nest_bounds_clip_the_unbounded_weight_integral():
+    """bounds='nest': the weight is NEST's clip(w_init + eta int Delta); 'hard' forgets the excess.
+
+    LTD (depolarised dendrite predicts firing, soma clamped silent) drives the unbounded
+    weight below w_min = 0, then LTP (hyperpolarised dendrite, soma driven to fire) brings
+    it back above.  A third synapse with far-away bounds gives the unbounded integral itself
+    (1 pA per unit weight: the weights barely act on the dendrite).
+    """
+    from brian2 import seed
+
+    seed(11)
+    model = us_model()
+    g = model.build(1)
+    gen = SpikeGeneratorGroup(1, [0] * 100, np.arange(100) * 10 * ms + 5 * ms)
+    rules = {"nest": UrbanczikSenn(eta=15.0, w_min=0.0, w_max=10.0),
+             "free": UrbanczikSenn(eta=15.0, w_min=-100.0, w_max=100.0),
+             "hard": UrbanczikSenn(eta=15.0, w_min=0.0, w_max=10.0, bounds="hard")}
+    syns = {k: connect(r, gen, g, model, "dendrite", "cur", w_init=0.05, w_scale=1 * pA,
+                       name=k) for k, r in rules.items()}
+    mons = {k: StateMonitor(syn, "w", record=0) for k, syn in syns.items()}
+    net = Network(g, gen, *syns.values(), *mons.values())
+    g.I_ext_dendrite, g.I_ext_soma = 0.47 * nA, -100000 * nA      # V*_w near theta, S = 0
+    net.run(600 * ms)
+    g.I_ext_dendrite, g.I_ext_soma = -3 * nA, 100 * nA             # phi(V*_w) ~ 0, soma fires
+    net.run(400 * ms)
+    w = {k: np.asarray(m.w[0]) for k, m in mons.items()}
+    assert w["free"].min() < -0.3 and w["free"][-1] > 0.3        # measured -0.80 and 0.71
+    # within one time step's change of NEST's clip (measured 3e-4)
+    np.testing.assert_allclose(w["nest"], np.clip(w["free"], 0.0, 10.0), atol=1e-3)
+    assert w["nest"].min() > -1e-3
+    # the hard bound restarts from 0 at once: it ends higher by the excursion below 0
+    assert w["hard"][-1] == pytest.approx(w["free"][-1] - w["free"].min(), rel=1e-2)
+
+
+def test_teacher_conductances_are_nest_spike_trains_through_3_ms_synapses():
+    """U_M from the soma's conductances equals the steady-state NEST teacher after its onset."""
+    from protocols.dendritic_rules import _steady_teacher
+
+    summary, arrays = run_protocol("dendritic-prediction", None, backend="numpy",
+                                   overrides=dict(n_inputs=20, teacher_reps=1, pre_reps=1,
+                                                  post_reps=1))
+    t, u_m = arrays["t_s"], arrays["u_m_mV"]
+    g_e, g_i = _steady_teacher(t, 1e-4, (3e-3, 3e-3), (4.8, 5.4, 18.0), 0.1)
+    # about 30.5 times the increments, the sinusoid lagging by ~3 ms
+    # recorded before the step's own increment: e^{-1/30} 18 nS/(1 - e^{-1/30})
+    assert g_i[0] == pytest.approx(18.0 * np.exp(-1 / 30) / (1 - np.exp(-1 / 30)))
+    # 30.5 times the increments, the sinusoid low-passed by the 3 ms synapse
+    assert g_e.max() == pytest.approx(np.exp(-1 / 30) * 30.5 * (
+        5.4 + 4.8 / np.hypot(1, 2 * np.pi * 0.03)), rel=2e-3)
+    expected = (g_e * 0.0 + g_i * -75.0) / (g_e + g_i)
+    on = (t >= 0.2 + 0.03) & (t < 0.4)
+    np.testing.assert_allclose(u_m[on], expected[on], atol=1e-3)
+    off = (t < 0.2) | (t >= 0.4)
+    np.testing.assert_allclose(u_m[off], expected[off], atol=1e-12)
 
 
 def _attach(rule, model=None, compartment="dendrite", channel="cur", w_scale=300 * pA):
@@ -168,7 +225,7 @@ def _attach(rule, model=None, compartment="dendrite", channel="cur", w_scale=300
 
 @pytest.mark.parametrize("rule, match", [
     (UrbanczikSenn(eta=-1.0), "eta"), (UrbanczikSenn(w_min=2.0, w_max=1.0), "w_min = 2.0"),
-    (UrbanczikSenn(tau_Delta=0 * ms), "tau_Delta")])
+    (UrbanczikSenn(tau_Delta=0 * ms), "tau_Delta"), (UrbanczikSenn(bounds="soft"), "bounds")])
 def test_bad_parameters_are_refused(rule, match):
     with pytest.raises(ModelError, match=match):
         _attach(rule)

@@ -67,6 +67,11 @@ def nest_eta(eta_nest, C_dend, w_scale):
     ``eta = 225 eta_NEST (C/pF)/(w_scale/pA)^2`` (time in ms, voltage in mV;
     ``w_scale`` enters twice, through the weight unit and through the PSP).
 
+    The commented-out unit-less parameter set of NEST's example
+    (``eta = 0.0003/(15 15 C)``, C = 1, 1 unit = 15 mV, 300 pF, 4500 pA) is
+    not equivalent to its standard-unit ``eta = 0.17``: it corresponds to
+    ``eta = 0.0675`` here, 1.89 times slower.
+
     Examples
     --------
     >>> from brian2 import pA, pF
@@ -93,8 +98,17 @@ class UrbanczikSenn(Rule):
     passive dendrite that the soma does not load (one-way coupling), so that
     ``V_w - E_L = sum_i w_i PSP_i``.  ``eta`` is dimensionless
     (:func:`nest_eta` converts NEST's value: 0.1275 for the NEST example with
-    ``w_scale = 300 pA``).  Weights stay in ``[w_min, w_max]`` (growth stops
-    at the bound, as NEST's ``Wmin``/``Wmax``).
+    ``w_scale = 300 pA``).
+
+    Weight bounds, ``bounds='nest'`` (default): as in NEST's
+    ``urbanczik_synapse``, the delivered weight is the unbounded integral
+    ``w_init + eta int Delta dt`` clipped to ``[w_min, w_max]``; a weight
+    driven past a bound stays there until the integral has come back
+    (``w_excess`` holds the part beyond the bound; ``w`` keeps to the bounds
+    within one time step's change).  ``bounds='hard'``: growth stops at the
+    bound and reverses as soon as ``Delta`` changes sign, forgetting the
+    excess.  It matters in the Fig. 1B protocol, where a third to a half of
+    the weights reach ``w_min = 0``.
 
     Parameters
     ----------
@@ -104,6 +118,8 @@ class UrbanczikSenn(Rule):
         Low-pass time constant of the weight change (100 ms).
     w_min, w_max : float
         Weight bounds (``w_max`` 4.5 = NEST's 4.5 C with ``w_scale`` C/ms).
+    bounds : {'nest', 'hard'}
+        How the bounds act (see above).
     channel : str or None
         The current-based channel the synapses use (default: the
         compartment's only current channel).
@@ -113,6 +129,7 @@ class UrbanczikSenn(Rule):
     tau_Delta: object = _q(100 * ms)
     w_min: float = 0.0
     w_max: float = 4.5
+    bounds: str = "nest"
     channel: str = None
     name = "urbanczik-senn"
 
@@ -136,6 +153,9 @@ class UrbanczikSenn(Rule):
     def spec(self, post_model, compartment):
         check_rate("eta", self.eta)
         check_bounds(self.w_min, self.w_max)
+        if self.bounds not in ("nest", "hard"):
+            raise ModelError(f"Parameter 'bounds' = {self.bounds!r} of rule 'urbanczik-senn' "
+                             "must be 'nest' or 'hard'.")
         ch = self._channel(post_model, compartment)
         c = compartment
         s = SynapseSpec(method="rk2")
@@ -148,9 +168,16 @@ class UrbanczikSenn(Rule):
             f"dr_psp/dt = -r_psp/{tau_s} : volt (clock-driven)",
             f"dpsp/dt = (r_psp - psp)*g_L_{c}_post/C_{c}_post : volt (clock-driven)",
             f"dDelta/dt = (-Delta - phi_star_{c}_post*h_star_{c}_post*psp)/tau_Delta : hertz "
-            "(clock-driven)",
-            "dw/dt = eta*Delta*(int(Delta > 0*Hz)*int(w < w_max) + int(Delta < 0*Hz)*int(w > w_min))"
-            " : 1 (clock-driven)"]
+            "(clock-driven)"]
+        if self.bounds == "nest":
+            # w + w_excess is NEST's unbounded weight; w follows it while it is inside
+            s.model += [
+                "w_inside = int(w + w_excess > w_min)*int(w + w_excess < w_max) : 1",
+                "dw/dt = eta*Delta*w_inside : 1 (clock-driven)",
+                "dw_excess/dt = eta*Delta*(1 - w_inside) : 1 (clock-driven)"]
+        else:
+            s.model.append("dw/dt = eta*Delta*(int(Delta > 0*Hz)*int(w < w_max) "
+                           "+ int(Delta < 0*Hz)*int(w > w_min)) : 1 (clock-driven)")
         s.on_pre = [f"r_psp += w_scale/g_L_{c}_post"]
         s.on_post = [f"Delta += h_star_{c}_post*psp/tau_Delta"]
         hint = (f"add DendriticPrediction() to the mechanisms of compartment '{c}' of model "

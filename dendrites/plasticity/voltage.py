@@ -11,19 +11,21 @@ neuron-side *mechanisms* placed in the compartment that hosts the synapse:
   of the local dendritic voltage (Bono & Clopath 2017).
 
 :func:`clopath_neuron` builds the Clopath AdEx neuron of the authors' code
-(ModelDB 144566) with the filters in place.
+(ModelDB 144566) with the filters in place; its spike mechanism is
+:class:`ClampedAdEx` (spike-triggered jumps at the end of the spike clamp).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from brian2 import mV, ms, second
 
 from ..errors import ModelError, check_quantity
-from ..fragments import Fragment, _d, _param, _rename
+from ..fragments import Fragment, _d, _param, _rename, _sub
+from ..mechanisms import AdEx
 from .base import Rule, SynapseSpec, check_bounds, check_rate
 
-__all__ = ["ClopathFilters", "LocalVoltageFilters", "Clopath2010", "BonoClopath2017",
-           "clopath_neuron", "add_mechanism"]
+__all__ = ["ClopathFilters", "LocalVoltageFilters", "ClampedAdEx", "Clopath2010",
+           "BonoClopath2017", "clopath_neuron", "add_mechanism"]
 
 
 def _relu(expr):
@@ -50,7 +52,13 @@ class ClopathFilters:
         tau_plus  d ubar_plus/dt  = u - ubar_plus
 
     and the rule reads ``ubar_*_del`` = ``ubar_*(t - delay)`` (author code: 3
-    steps of 1 ms, "to read the voltage before the spike").  The delay is a
+    steps of 1 ms, "to read the voltage before the spike").  The depression
+    term acts in the presynaptic spike code, which Brian2 runs after the
+    neuron's state update; it reads ``ubar_minus_ltd``, a copy of
+    ``ubar_minus_del`` taken at the start of each step (before the state
+    update), so that both terms read the delayed filters of the same step, as
+    ``VoTri.m`` does (``u_md(t-3)``; reading ``ubar_minus_del`` itself in
+    ``on_pre`` shortens the LTD delay by one step).  The delay is a
     line of ``n_delay`` first-order stages of time constant
     ``delay/n_delay``; integrated with forward Euler at ``dt = delay/n_delay``
     each stage copies the previous one, i.e. it is an exact shift register
@@ -66,7 +74,8 @@ class ClopathFilters:
     Only the soma has a spike clamp; in a dendrite ``u = v``.
 
     Variables (suffix ``_{comp}``): ``u``, ``ubar_minus``, ``ubar_plus``,
-    ``ubar_minus_del``, ``ubar_plus_del`` (volt) and ``ubarbar`` (volt).
+    ``ubar_minus_del``, ``ubar_plus_del``, ``ubar_minus_ltd`` (volt) and
+    ``ubarbar`` (volt).
     """
 
     tau_minus: object = _d(10 * ms)
@@ -85,8 +94,9 @@ class ClopathFilters:
             raise ModelError(f"Parameter 'n_delay' = {self.n_delay!r} must be a non-negative "
                              "integer (number of delay stages).")
         names = {k: f"{k}_{c}" for k in ("u", "ubar_minus", "ubar_plus", "ubar_minus_del",
-                                          "ubar_plus_del", "ubarbar", "tau_minus", "tau_plus",
-                                          "tau_del", "V_spike", "t_clamp", "tau_hom")}
+                                          "ubar_plus_del", "ubar_minus_ltd", "ubarbar",
+                                          "tau_minus", "tau_plus", "tau_del", "V_spike",
+                                          "t_clamp", "tau_hom")}
         names.update(v=f"v_{c}", E_L=f"E_L_{c}")
         frag = Fragment()
         _param(frag, names, "tau_minus", self.tau_minus, ms, positive=True)
@@ -106,12 +116,17 @@ class ClopathFilters:
                            "dubar_plus/dt = (u - ubar_plus)/tau_plus : volt"]
         frag.init.update({"ubar_minus": "E_L", "ubar_plus": "E_L"})
         self._delay_line(frag, names, c)
+        # the value at the start of the step, for the LTD term in on_pre (runs 'before_groups')
+        frag.equations.append("ubar_minus_ltd : volt")
+        frag.regular.append("ubar_minus_ltd = ubar_minus_del")
+        frag.init["ubar_minus_ltd"] = "E_L"
         if self.homeostasis:
             _param(frag, names, "tau_hom", self.tau_hom, ms, positive=True)
             frag.time_constants[names["tau_hom"]] = self.tau_hom
             frag.equations.append("dubarbar/dt = ((u - E_L) - ubarbar)/tau_hom : volt")
             frag.init["ubarbar"] = self.ubarbar_0
         _rename(frag, names)
+        frag.regular = [_sub(r, names) for r in frag.regular]
         frag.init = {k: (names.get(v, v) if isinstance(v, str) else v)
                      for k, v in frag.init.items()}
         return frag
@@ -164,6 +179,51 @@ class LocalVoltageFilters:
         return frag
 
 
+@dataclass(frozen=True)
+class ClampedAdEx(AdEx):
+    """AdEx whose spike-triggered jumps take effect at the end of the spike clamp.
+
+    In ``aEIF.m`` (ModelDB 144566) a spike is clamped for 2 ms, during which
+    the adaptation current is not integrated; only when the clamp ends are
+    ``u`` reset, ``w += b``, the after-depolarisation set to ``I_sp`` and
+    ``V_T`` set to ``V_T,max``, and the same step then integrates the membrane
+    from the reset.  Here the jumps are applied at the spike (reset code) and
+    ``w_ad``, ``z_ad`` and ``V_T`` are frozen while refractory, so they start
+    to evolve from their jumped values when the clamp ends; the membrane is
+    held at the reset until the last step of the clamp ``t_ref`` and
+    integrates in that step, so that one clamp length after the spike it is
+    one step past the reset, as in ``aEIF.m`` at its 1 ms step (the
+    difference vanishes as ``dt -> 0``).  ``w_ad`` is also frozen in a step
+    that starts above ``V_peak``: only a spike forced by setting ``v`` (the
+    protocols' stand-in for the authors' one-step 1e6 pA current) starts a
+    step there, and that step is the first step of the clamp, in which
+    ``aEIF.m`` undoes the adaptation update (``w = w - wdot``).
+
+    A plain :class:`AdEx` (and NEST's ``aeif_psc_delta_clopath``) lets ``z``
+    and ``V_T`` decay during the clamp: at ``dt = 0.1 ms`` that moved the
+    Sjöström curve by up to 5.7 percentage points (50 Hz) from the authors'
+    code.
+    """
+
+    FROZEN = ("dw_ad/dt", "dz_ad/dt", "dV_T/dt")
+
+    def fragment(self, comp, soma):
+        frag = super().fragment(comp, soma)
+        eqs = []
+        for e in frag.equations:
+            if e.startswith("dw_ad/dt"):
+                eq, unit = e.split(" : ", 1)
+                lhs, rhs = eq.split(" = ", 1)
+                e = f"{lhs} = ({rhs})*int(v_{comp} <= V_peak) : {unit}"
+            eqs.append(e + " (unless refractory)" if e.startswith(self.FROZEN) else e)
+        if not any(e.startswith("dw_ad/dt") for e in eqs):
+            raise ModelError("ClampedAdEx: the AdEx fragment has no adaptation equation "
+                             "'dw_ad/dt'.")
+        frag.equations = eqs
+        frag.refractory = "timestep(t - lastspike, dt) < timestep(t_ref, dt) - 1"
+        return frag
+
+
 def add_mechanism(model, compartment, mechanism):
     """Return *model* with *mechanism* appended to one compartment's mechanisms."""
     model.compartment(compartment)   # error names the valid compartments
@@ -179,7 +239,16 @@ def clopath_neuron(model=None, filters=None):
     refractory period to the spike clamp ``filters.t_clamp`` (2 ms: the author
     code holds the spike for 2 ms, during which the membrane does not
     integrate, then resets to E_L + 21.1 mV) and adds *filters* (default
-    :class:`ClopathFilters`) to the soma.
+    :class:`ClopathFilters`) to the soma.  An :class:`AdEx` spike mechanism
+    becomes a :class:`ClampedAdEx` (same parameters): adaptation,
+    after-depolarisation and threshold jump when the clamp ends, as in
+    ``aEIF.m``.
+
+    The preset's adaptation jump is the paper-table 80.5 pA.  ``aEIF.m``
+    literally adds ``b = 0.0805`` to an adaptation current in pA, i.e. the
+    authors' code (and NEST's pairing example) runs with 0.0805 pA; pass a
+    *model* with that ``b`` (as ``protocols.stdp_protocols.author_clopath_neuron``
+    does) to reproduce the authors' frequency curve.
     """
     from .. import presets
 
@@ -188,7 +257,10 @@ def clopath_neuron(model=None, filters=None):
     if model.spike is None or not hasattr(model.spike, "t_ref"):
         raise ModelError(f"Model '{model.name}' has no somatic spike mechanism with a "
                          "refractory period; the Clopath spike clamp needs one.")
-    model = replace(model, spike=replace(model.spike, t_ref=filters.t_clamp))
+    spike = model.spike
+    if type(spike) is AdEx:
+        spike = ClampedAdEx(**{f.name: getattr(spike, f.name) for f in fields(spike)})
+    model = replace(model, spike=replace(spike, t_ref=filters.t_clamp))
     return add_mechanism(model, "soma", filters)
 
 
@@ -251,7 +323,7 @@ class Clopath2010(Rule):
         self.param(s, "tau_x", self.tau_x, ms, positive=True)
         self.param(s, "w_min", self.w_min, 1)
         self.param(s, "w_max", self.w_max, 1)
-        needed = ["u", "ubar_minus_del", "ubar_plus_del"]
+        needed = ["u", "ubar_minus_ltd", "ubar_plus_del"]
         ltd = "A_LTD"
         if self.homeostatic:
             self.param(s, "u_ref_sq", self.u_ref_sq, 1, positive=True)
@@ -263,7 +335,7 @@ class Clopath2010(Rule):
                f"*{_relu(f'(ubar_plus_del_{c}_post - theta_minus)/mV')}")
         s.model = ["dxbar/dt = -xbar/tau_x : 1 (clock-driven)",
                    f"dw/dt = int(w < w_max)*{ltp}/ms : 1 (clock-driven)"]
-        s.on_pre = [f"w = clip(w - {ltd}*{_relu(f'(ubar_minus_del_{c}_post - theta_minus)/mV')}, "
+        s.on_pre = [f"w = clip(w - {ltd}*{_relu(f'(ubar_minus_ltd_{c}_post - theta_minus)/mV')}, "
                     "w_min, w_max)",
                     "xbar += 1/(tau_x/ms)"]
         return s
