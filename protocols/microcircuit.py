@@ -1,0 +1,324 @@
+"""Sacramento et al. (2018) microcircuit: self-predicting state and the signed apical error.
+
+``self-prediction``: from random interneuron weights and no target, only
+W^IP and W^PI learn (eta^IP 0.0002375, eta^PI 0.0005; SCIENCE.md sections
+3.4 and A6) on random input patterns U(0, 1) held 100 ms each; the apical
+voltage of the hidden pyramids falls toward zero and the interneurons come to
+follow the upper pyramids.  ``signed-apical-error``: right after
+self-prediction, with plasticity frozen, the output is nudged toward a
+teacher's output; the hidden apical voltage is the signed error (A7),
+compared with backprop (symmetric feedback, B = W^PP transposed) and with
+B times the output error (random feedback).  Both run the rate network or the
+spiking one (``mode``) from the same description
+(:class:`circuits.Sacramento2018`); in the spiking network each unit pools
+``copies`` = 25 Poisson neurons (5 kHz at phi = 1, each spike 1/25 of the
+charge), which brings the Poisson noise of a 100 ms mean of the apical voltage
+below a tenth of its initial size (with one neuron per unit, measured: mean
+|v_A| levels off at 0.33 mV from 1.11 mV, -70 %, after 2,000 presentations).
+
+Per-sample values are time averages of each presentation after ``t_settle``
+(voltages in mV above rest = the paper's units).
+"""
+
+import numpy as np
+from brian2 import Hz, mV, ms
+
+from circuits.microcircuit import (Sacramento2018, build_microcircuit, initial_weights,
+                                   steady_state)
+from dendrites.errors import ModelError
+
+from .registry import protocol
+
+__all__ = ["self_prediction", "signed_apical_error", "describe", "sample_means",
+           "hidden_errors"]
+
+COMMON = dict(mode="rate", sizes=[30, 20, 10], interneurons=[], presentation=100 * ms,
+              dt=0.1 * ms, record_dt=5 * ms, t_settle=20 * ms, eta_IP=0.0002375, eta_PI=0.0005,
+              noise=0.1, w_init=1.0, g_som=0.8, copies=25, tau_syn=5 * ms)
+
+
+def describe(p, feedback="random"):
+    """The circuit description from protocol parameters (validated)."""
+    if p.mode not in ("rate", "spiking"):
+        raise ModelError(f"Unknown mode {p.mode!r}; allowed: rate, spiking.")
+    sizes = [int(n) for n in p.sizes]
+    return Sacramento2018(sizes=sizes, interneurons=list(p.interneurons) or None,
+                          eta_IP=p.eta_IP, eta_PI=p.eta_PI, noise=p.noise, w_init=p.w_init,
+                          g_som=p.g_som, feedback=feedback, copies=p.copies, tau_syn=p.tau_syn,
+                          eta_PP=[0.0] * (len(sizes) - 1))
+
+
+def _timing(p):
+    """Recorded points per presentation and points skipped at its start."""
+    per = float(p.presentation / p.record_dt)
+    skip = float(p.t_settle / p.record_dt)
+    if abs(per - round(per)) > 1e-9 or abs(skip - round(skip)) > 1e-9:
+        raise ModelError(f"Parameters 'presentation' = {p.presentation} and 't_settle' = "
+                         f"{p.t_settle} must be multiples of 'record_dt' = {p.record_dt}.")
+    if not 0 <= skip < per:
+        raise ModelError(f"Parameter 't_settle' = {p.t_settle} must be shorter than "
+                         f"'presentation' = {p.presentation}.")
+    return int(round(per)), int(round(skip))
+
+
+def sample_means(values, per, skip):
+    """Average ``(N, n_samples*per)`` recordings over each presentation after *skip* points."""
+    values = np.asarray(values)
+    n = values.shape[1] // per
+    return values[:, :n * per].reshape(values.shape[0], n, per)[:, :, skip:].mean(axis=2)
+
+
+def _record(mc, p):
+    """Record the hidden apical and every somatic voltage of the circuit."""
+    L = mc.desc.n_layers
+    for k in range(1, L + 1):
+        mc.record(f"pyr_{k}", ["v_soma", "v_apical"] if k < L else ["v_soma"], p.record_dt,
+                  name=f"{mc.groups[f'pyr_{k}'].name}_state")
+    for k in range(1, L):
+        mc.record(f"int_{k}", ["v_soma"], p.record_dt, name=f"{mc.groups[f'int_{k}'].name}_state")
+
+
+def _read(mc, p, var, pop):
+    per, skip = _timing(p)
+    mon = mc.monitors[f"{mc.groups[pop].name}_state"]
+    return sample_means(getattr(mon, var) / mV - float(mc.desc.E_L / mV), per, skip)
+
+
+def _corr(a, b):
+    a, b = np.ravel(a), np.ravel(b)
+    return float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")
+
+
+# ---------------------------------------------------------------------------
+@protocol("self-prediction",
+          "Sacramento 2018 microcircuit from random interneuron weights, no target: mean "
+          "|apical voltage| of hidden pyramids falls and interneurons follow the upper pyramids",
+          dict(COMMON, n_samples=2000, n_baseline=20, n_eval=100, window=20),
+          quick=dict(n_samples=400, n_eval=50))
+def self_prediction(p, ctx):
+    """Baseline presentations with plasticity off, then ``n_samples`` with W^IP, W^PI learning.
+
+    Metrics: ``apical_abs_start`` (mean over baseline presentations and hidden
+    neurons of the per-presentation |v_A|, mV), ``apical_abs_end`` (same over
+    the last ``n_eval`` presentations), ``apical_reduction``,
+    ``samples_to_90pct`` (first learning presentation at which the running
+    mean over ``window`` presentations is at most 10 % of the start; None if
+    never), ``corr_interneuron_upper`` (Pearson over neurons and the last
+    ``n_eval`` presentations of interneuron vs upper pyramidal somatic
+    voltage), ``corr_interneuron_upper_per_neuron`` (the smallest per-neuron
+    correlation), and the relative distances of W^IP to W^PP_k+1 and of W^PI to
+    -B, first and last.
+    """
+    desc = describe(p)
+    per, _ = _timing(p)
+    for key in ("n_samples", "n_baseline", "n_eval", "window"):
+        if p[key] < 1:
+            raise ModelError(f"Parameter '{key}' = {p[key]} must be at least 1.")
+    if p.n_eval > p.n_samples or p.window > p.n_samples:
+        raise ModelError(f"Parameters 'n_eval' = {p.n_eval} and 'window' = {p.window} must not "
+                         f"exceed 'n_samples' = {p.n_samples}.")
+    rng_w, rng_p = np.random.default_rng([ctx.seed, 1]), np.random.default_rng([ctx.seed, 2])
+    W0 = initial_weights(desc, rng_w)
+    n_total = p.n_baseline + p.n_samples
+    patterns = rng_p.uniform(0, 1, (n_total, desc.sizes[0]))
+    with ctx.backend_scope(dt=p.dt) as be:
+        mc = build_microcircuit(desc, p.mode, W0, patterns, p.presentation, dt=p.dt)
+        _record(mc, p)
+        net = mc.network()
+        mc.set_eta("IP", 0.0), mc.set_eta("PI", 0.0)
+        be.run(net, p.n_baseline * p.presentation)
+        mc.set_eta("IP", p.eta_IP), mc.set_eta("PI", p.eta_PI)
+        be.run(net, p.n_samples * p.presentation)
+        be.finish()
+        L = desc.n_layers
+        v_a = np.concatenate([_read(mc, p, "v_apical", f"pyr_{k}") for k in range(1, L)])
+        u_int = [_read(mc, p, "v_soma", f"int_{k}") for k in range(1, L)]
+        u_up = [_read(mc, p, "v_soma", f"pyr_{k + 1}") for k in range(1, L)]
+        W1 = {name: mc.weights(name) for name in mc.synapses if name[:3] in ("ip_", "pi_")}
+        t_trace = np.arange(2 * per) * float(p.record_dt / ms)
+        mon = mc.monitors[f"{mc.groups['pyr_1'].name}_state"]
+        rest = float(desc.E_L / mV)
+        trace_first = np.asarray(mon.v_apical[:, :2 * per] / mV) - rest
+        trace_last = np.asarray(mon.v_apical[:, -2 * per:] / mV) - rest
+    metrics, curve = _self_prediction_metrics(p, desc, v_a, u_int, u_up, W0, W1)
+    last = slice(n_total - p.n_eval, n_total)
+    arrays = dict(apical_abs=curve, u_interneuron=np.concatenate(u_int)[:, last],
+                  u_upper=np.concatenate(u_up)[:, last], t_trace_ms=t_trace,
+                  v_apical_first=trace_first, v_apical_last=trace_last)
+    return metrics, arrays
+
+
+def _self_prediction_metrics(p, desc, v_a, u_int, u_up, W0, W1):
+    curve = np.abs(v_a).mean(axis=0)                     # per presentation
+    nb, n_total = p.n_baseline, p.n_baseline + p.n_samples
+    start, end = float(curve[:nb].mean()), float(curve[-p.n_eval:].mean())
+    running = np.convolve(curve[nb:], np.ones(p.window) / p.window, mode="valid")
+    hit = np.flatnonzero(running <= 0.1 * start)
+    last = slice(n_total - p.n_eval, n_total)
+    ui, uu = np.concatenate(u_int), np.concatenate(u_up)
+    per_neuron = [_corr(ui[j, last], uu[j, last]) for j in range(ui.shape[0])]
+    dist = {}
+    for k in range(1, desc.n_layers):
+        ff, td = W0[f"ff_{k + 1}"], W0[f"td_{k}"]
+        rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))  # noqa: E731
+        dist[f"W_IP_to_W_PP_{k}"] = [rel(W0[f"ip_{k}"], ff), rel(W1[f"ip_{k}"], ff)]
+        dist[f"W_PI_to_minus_B_{k}"] = [rel(W0[f"pi_{k}"], -td), rel(W1[f"pi_{k}"], -td)]
+    m = dict(apical_abs_start=start, apical_abs_end=end,
+             apical_reduction=1 - end / start if start > 0 else None,
+             samples_to_90pct=int(hit[0] + p.window) if hit.size else None,
+             corr_interneuron_upper=_corr(ui[:, last], uu[:, last]),
+             corr_interneuron_upper_per_neuron=float(np.nanmin(per_neuron)),
+             corr_per_neuron_median=float(np.nanmedian(per_neuron)),
+             corr_per_neuron=per_neuron,
+             corr_interneuron_upper_baseline=_corr(ui[:, :nb], uu[:, :nb]),
+             weight_distance_first_last=dist, mode=p.mode,
+             unit_rate_hz=float(desc.unit_rate(p.mode) / Hz))
+    m["targets"] = {"apical_reduction >= 0.9": bool(m["apical_reduction"] is not None
+                                                    and m["apical_reduction"] >= 0.9),
+                    "samples_to_90pct <= 2000": m["samples_to_90pct"] is not None
+                    and m["samples_to_90pct"] <= 2000,
+                    "corr pooled >= 0.95": m["corr_interneuron_upper"] >= 0.95,
+                    "corr per neuron >= 0.85": m["corr_interneuron_upper_per_neuron"] >= 0.85}
+    return m, curve
+
+
+# ---------------------------------------------------------------------------
+def hidden_errors(W_out, B, u_out, u_target):
+    """Hidden errors of backprop (``W_out`` transposed) and of the feedback (``B``).
+
+    The apical error of the circuit is ``B (phi(u_nudged) - phi(u_free))``,
+    approximately ``B (phi'(u) (u_nudged - u_free))``, with the output moved
+    toward the target; backprop of ``1/2 |phi(u_trgt) - phi(u)|^2`` through
+    ``u = lambda W_out phi(u_hidden)`` gives
+    ``delta_hidden = phi'(u_hidden) lambda W_out^T e`` with
+    ``e = phi'(u) (phi(u_trgt) - phi(u))``; ``phi' > 0`` and ``lambda > 0``,
+    so ``sign(delta_hidden) = sign(W_out^T e)``; returns ``W_out^T e`` and
+    ``B e`` as arrays (tests, neurons).
+    """
+    phi = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    e = phi(u_out) * (1 - phi(u_out)) * (phi(u_target) - phi(u_out))
+    return e @ W_out, e @ B.T
+
+
+@protocol("signed-apical-error",
+          "After self-prediction the output is nudged toward a teacher's output: the sign of the "
+          "hidden apical voltage vs backprop (symmetric feedback) and vs B times the output "
+          "error (random feedback)",
+          dict(COMMON, n_selfpred=2000, n_test=50, interneuron_init="random"),
+          quick=dict(n_selfpred=200, n_test=20))
+def signed_apical_error(p, ctx):
+    """Two circuits (symmetric and random feedback) with the same forward weights and inputs.
+
+    Both self-predict for ``n_selfpred`` presentations from random W^IP and
+    W^PI (``interneuron_init='self_predicting'`` starts them at the exact
+    self-predicting state W^IP = W^PP, W^PI = -B instead, the analytic
+    limit); then plasticity is frozen and each of ``n_test`` patterns is shown
+    twice: free, then with the output nudged (``g_som``) toward the output of
+    a teacher network (same shape, weights U(-w_init, w_init)) for that
+    pattern.  Metrics (pooled over hidden neurons and test patterns, apical
+    voltage averaged over the nudged presentation after ``t_settle``):
+    ``fraction_positive``, ``sign_agreement_with_backprop`` (symmetric),
+    ``sign_agreement_with_feedback_error`` (random: sign of B e),
+    ``sign_agreement_random_vs_backprop`` and the same three for the change
+    of the apical voltage from the free to the nudged presentation.
+    """
+    if p.n_selfpred < 1 or p.n_test < 1:
+        raise ModelError(f"Parameters 'n_selfpred' = {p.n_selfpred} and 'n_test' = {p.n_test} "
+                         "must be at least 1.")
+    if p.g_som <= 0:
+        raise ModelError(f"Parameter 'g_som' = {p.g_som} must be positive (it nudges the output).")
+    descs = {fb: describe(p, fb) for fb in ("symmetric", "random")}
+    desc = descs["random"]
+    _timing(p)
+    rng_w, rng_p = np.random.default_rng([ctx.seed, 1]), np.random.default_rng([ctx.seed, 2])
+    if p.interneuron_init not in ("random", "self_predicting"):
+        raise ModelError(f"Unknown interneuron_init {p.interneuron_init!r}; allowed: random, "
+                         "self_predicting.")
+    exact = p.interneuron_init == "self_predicting"
+    W_rand = initial_weights(desc, rng_w, self_predicting=exact)
+    W_sym = dict(W_rand)
+    for k in range(1, desc.n_layers):
+        W_sym[f"td_{k}"] = W_rand[f"ff_{k + 1}"].T.copy()
+        if exact:
+            W_sym[f"pi_{k}"] = -W_sym[f"td_{k}"]
+    teacher = initial_weights(desc, np.random.default_rng([ctx.seed, 3]), self_predicting=True)
+    tests = rng_p.uniform(0, 1, (p.n_test, desc.sizes[0]))
+    selfpred = rng_p.uniform(0, 1, (p.n_selfpred, desc.sizes[0]))
+    patterns = np.concatenate([selfpred, np.repeat(tests, 2, axis=0)])
+    for k in range(1, desc.n_layers):
+        teacher[f"td_{k}"][:] = 0
+        teacher[f"pi_{k}"][:] = 0
+    u_target = np.array([steady_state(desc, teacher, x)["u"][-1] for x in tests])
+    n_sp = p.n_selfpred
+    targets = np.concatenate([np.zeros((n_sp, desc.sizes[-1])), np.repeat(u_target, 2, axis=0)])
+    gate = np.r_[np.zeros(n_sp), np.tile([0.0, 1.0], p.n_test)]
+    with ctx.backend_scope(dt=p.dt) as be:
+        circuits = {fb: build_microcircuit(descs[fb], p.mode, W, patterns, p.presentation,
+                                           dt=p.dt, prefix=f"{fb[:3]}_")
+                    for fb, W in (("symmetric", W_sym), ("random", W_rand))}
+        for mc in circuits.values():
+            _record(mc, p)
+            mc.schedule_targets(targets, gate, p.presentation)
+        net = circuits["random"].network(*circuits["symmetric"].objects)
+        be.run(net, n_sp * p.presentation)
+        for mc in circuits.values():     # plasticity frozen for the test
+            mc.set_eta("IP", 0.0), mc.set_eta("PI", 0.0)
+        be.run(net, 2 * p.n_test * p.presentation)
+        be.finish()
+        res = {fb: _test_values(mc, p) for fb, mc in circuits.items()}
+    return _signed_metrics(p, res, W_sym, W_rand, u_target)
+
+
+def _test_values(mc, p):
+    L = mc.desc.n_layers
+    sel = slice(p.n_selfpred, None)
+    # the hidden layer just under the output carries the output error
+    v_a = _read(mc, p, "v_apical", f"pyr_{L - 1}")[:, sel]
+    u_out = _read(mc, p, "v_soma", f"pyr_{L}")[:, sel]
+    return dict(v_free=v_a[:, 0::2].T, v_nudged=v_a[:, 1::2].T, u_out_free=u_out[:, 0::2].T,
+                u_out_nudged=u_out[:, 1::2].T)
+
+
+def _signed_metrics(p, res, W_sym, W_rand, u_target):
+    L = len(p.sizes) - 1
+    out = f"ff_{L}"
+    sym, rnd = res["symmetric"], res["random"]
+    e_sym, _ = hidden_errors(W_sym[out], W_sym[f"td_{L - 1}"], sym["u_out_free"], u_target)
+    e_bp, e_fb = hidden_errors(W_rand[out], W_rand[f"td_{L - 1}"], rnd["u_out_free"], u_target)
+    bp_sym, bp_rnd, fb_rnd = np.sign(e_sym), np.sign(e_bp), np.sign(e_fb)
+    agree = lambda v, s: float(np.mean(np.sign(v) == s))  # noqa: E731
+    d_sym, d_rnd = sym["v_nudged"] - sym["v_free"], rnd["v_nudged"] - rnd["v_free"]
+    per_test = [agree(sym["v_nudged"][t], bp_sym[t]) for t in range(p.n_test)]
+    phi = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    # the output change the circuit itself produced, fed back through B (or W^T)
+    moved = {fb: phi(r["u_out_nudged"]) - phi(r["u_out_free"]) for fb, r in res.items()}
+    fb_moved = np.sign(moved["random"] @ W_rand[f"td_{L - 1}"].T)
+    bp_moved = np.sign(moved["symmetric"] @ W_sym[f"td_{L - 1}"].T)
+    m = dict(fraction_positive=float(np.mean(sym["v_nudged"] > 0)),
+             fraction_positive_random=float(np.mean(rnd["v_nudged"] > 0)),
+             sign_agreement_with_backprop=agree(sym["v_nudged"], bp_sym),
+             sign_agreement_with_feedback_error=agree(rnd["v_nudged"], fb_rnd),
+             sign_agreement_random_vs_backprop=agree(rnd["v_nudged"], bp_rnd),
+             change_agreement_with_backprop=agree(d_sym, bp_sym),
+             change_agreement_with_feedback_error=agree(d_rnd, fb_rnd),
+             change_agreement_random_vs_backprop=agree(d_rnd, bp_rnd),
+             sign_agreement_with_fed_back_output_change=[agree(sym["v_nudged"], bp_moved),
+                                                         agree(rnd["v_nudged"], fb_moved)],
+             sign_agreement_with_backprop_per_test=per_test,
+             apical_abs_free=float(np.abs(sym["v_free"]).mean()),
+             apical_abs_nudged=float(np.abs(sym["v_nudged"]).mean()),
+             output_shift_toward_target=float(np.mean(
+                 np.sign(sym["u_out_nudged"] - sym["u_out_free"])
+                 == np.sign(u_target - sym["u_out_free"]))),
+             mode=p.mode)
+    m["targets"] = {"both signs": 0 < m["fraction_positive"] < 1,
+                    "sign agreement (symmetric) >= 0.8": m["sign_agreement_with_backprop"] >= 0.8,
+                    "sign agreement (random, B e) >= 0.8":
+                    m["sign_agreement_with_feedback_error"] >= 0.8}
+    arrays = dict(v_apical_nudged_symmetric=sym["v_nudged"], v_apical_free_symmetric=sym["v_free"],
+                  backprop_error_symmetric=e_sym, v_apical_nudged_random=rnd["v_nudged"],
+                  v_apical_free_random=rnd["v_free"], feedback_error_random=e_fb,
+                  backprop_error_random=e_bp, u_target=u_target, u_out_free=sym["u_out_free"],
+                  u_out_nudged=sym["u_out_nudged"], u_out_free_random=rnd["u_out_free"],
+                  u_out_nudged_random=rnd["u_out_nudged"])
+    return m, arrays
