@@ -85,6 +85,8 @@ class Backend:
             if self.build_dir is None:
                 self.build_dir = Path(tempfile.mkdtemp(prefix="dendrites-build-"))
             set_device(self.name, directory=str(self.build_dir), build_on_run=False)
+            # Brian2's default `make -j` is unbounded: one job per core instead
+            prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
             if self.name == "cpp_standalone":
                 # 0 = no OpenMP (single thread); Brian2 warns for any OpenMP use
                 prefs.devices.cpp_standalone.openmp_threads = self.threads if self.threads > 1 else 0
