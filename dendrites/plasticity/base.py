@@ -50,6 +50,26 @@ class Rule:
     def spec(self, post_model, compartment):
         raise NotImplementedError  # abstract
 
+    def start_spec(self, post_model, compartment, rates, params):
+        """A new `SynapseSpec` after the checks every rule shares.
+
+        *rates* names the learning rates/amplitudes (each >= 0); ``w_min`` and
+        ``w_max`` are checked and registered; *params* is a sequence of
+        ``(name, unit, kwargs)`` registered from the rule's attributes.
+        """
+        post_model.compartment(compartment)
+        for name in rates:
+            check_rate(name, getattr(self, name))
+        check_bounds(self.w_min, self.w_max)
+        spec = SynapseSpec()
+        for name in rates:
+            self.param(spec, name, getattr(self, name), 1)
+        for name, unit, kwargs in params:
+            self.param(spec, name, getattr(self, name), unit, **kwargs)
+        self.param(spec, "w_min", self.w_min, 1)
+        self.param(spec, "w_max", self.w_max, 1)
+        return spec
+
     def param(self, spec, name, value, unit, *, positive=False, nonnegative=False):
         """Validate and register a ``(shared, constant)`` synaptic parameter."""
         check_quantity(name, value, unit, positive=positive, nonnegative=nonnegative)

@@ -22,7 +22,7 @@ from brian2 import mV, ms, second
 from ..errors import ModelError, check_quantity
 from ..fragments import Fragment, _d, _param, _rename, _sub
 from ..mechanisms import AdEx
-from .base import Rule, SynapseSpec, check_bounds, check_rate
+from .base import Rule
 
 __all__ = ["ClopathFilters", "LocalVoltageFilters", "ClampedAdEx", "Clopath2010",
            "BonoClopath2017", "clopath_neuron", "add_mechanism"]
@@ -311,18 +311,9 @@ class Clopath2010(Rule):
 
     def spec(self, post_model, compartment):
         c = compartment
-        post_model.compartment(c)
-        check_rate("A_LTD", self.A_LTD)
-        check_rate("A_LTP", self.A_LTP)
-        check_bounds(self.w_min, self.w_max)
-        s = SynapseSpec()
-        self.param(s, "A_LTD", self.A_LTD, 1)
-        self.param(s, "A_LTP", self.A_LTP, 1)
-        self.param(s, "theta_minus", self.theta_minus, mV)
-        self.param(s, "theta_plus", self.theta_plus, mV)
-        self.param(s, "tau_x", self.tau_x, ms, positive=True)
-        self.param(s, "w_min", self.w_min, 1)
-        self.param(s, "w_max", self.w_max, 1)
+        s = self.start_spec(post_model, c, ("A_LTD", "A_LTP"),
+                            (("theta_minus", mV, {}), ("theta_plus", mV, {}),
+                             ("tau_x", ms, {"positive": True})))
         needed = ["u", "ubar_minus_ltd", "ubar_plus_del"]
         ltd = "A_LTD"
         if self.homeostatic:
@@ -374,19 +365,10 @@ class BonoClopath2017(Rule):
 
     def spec(self, post_model, compartment):
         c = compartment
-        post_model.compartment(c)
-        check_rate("A_LTD", self.A_LTD)
-        check_rate("A_LTP", self.A_LTP)
-        check_bounds(self.w_min, self.w_max)
-        s = SynapseSpec()
-        self.param(s, "A_LTD", self.A_LTD, 1)
-        self.param(s, "A_LTP", self.A_LTP, 1)
-        self.param(s, "theta_low", self.theta_low, mV)
-        self.param(s, "theta_high", self.theta_high, mV)
-        self.param(s, "tau_x", self.tau_x, ms, positive=True)
-        self.param(s, "x_reset", self.x_reset, 1, nonnegative=True)
-        self.param(s, "w_min", self.w_min, 1)
-        self.param(s, "w_max", self.w_max, 1)
+        s = self.start_spec(post_model, c, ("A_LTD", "A_LTP"),
+                            (("theta_low", mV, {}), ("theta_high", mV, {}),
+                             ("tau_x", ms, {"positive": True}),
+                             ("x_reset", 1, {"nonnegative": True})))
         s.requires = _requires(post_model, c, ["v", "v_ltd", "v_ltp"], "LocalVoltageFilters")
         s.requires.pop(f"v_{c}_post")
         ltp = (f"A_LTP*x_trace*{_relu(f'(v_ltp_{c}_post - theta_low)/mV')}"
