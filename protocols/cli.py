@@ -1,4 +1,4 @@
-"""Command line: ``python -m protocols list | run NAME ...``.
+"""Command line: ``python -m protocols list | run NAME ... | sweep NAME ... | export RUN``.
 
 Machine-readable output goes to stdout (the summary as JSON), a human summary
 to stderr.  Bad input exits with status 2 and a one-paragraph message.
@@ -38,6 +38,19 @@ def _parser():
     r.add_argument("--quick", action="store_true", help="use the protocol's quick settings")
     r.add_argument("--build-dir", default=None, help="standalone build directory")
     r.add_argument("--no-figure", action="store_true")
+    s = sub.add_parser("sweep", help="run a protocol over a grid and seeds on Dask distributed "
+                       "(resumable: stored points are skipped)")
+    s.add_argument("name")
+    s.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="values of one parameter (Brian2 expressions); repeat for a product grid")
+    s.add_argument("--seeds", type=int, default=1, help="seeds 1..K for every grid point")
+    s.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: one per CPU)")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="use an existing Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    s.add_argument("--out", required=True, help="sweep directory (points/, sweep.csv, sweep.json)")
+    s.add_argument("--backend", default=DEFAULT_BACKEND, help=f"one of {', '.join(BACKENDS)}")
+    s.add_argument("--quick", action="store_true", help="use the protocol's quick settings")
     e = sub.add_parser("export", help="write a stored run as NetCDF (xarray; units in attributes)")
     e.add_argument("run_dir")
     e.add_argument("--out", required=True, help="NetCDF file to write")
@@ -61,6 +74,20 @@ def _human(summary):
     return "\n".join(lines)
 
 
+def _sweep(args):
+    from .sweep import run_sweep
+
+    meta = run_sweep(args.name, args.out, args.grid, seeds=args.seeds, workers=args.workers,
+                     scheduler=args.scheduler, quick=args.quick, backend=args.backend)
+    counts = {}
+    for point in meta["points"]:
+        counts[point["status"]] = counts.get(point["status"], 0) + 1
+    print(json.dumps({"out": args.out, "points": counts, "failures": meta["failures"]}))
+    for pname, why in meta["failures"].items():
+        print(f"failed: {pname}: {why}", file=sys.stderr)
+    return 1 if meta["failures"] else 0
+
+
 def main(argv=None):
     """Entry point; returns the exit status."""
     try:
@@ -75,6 +102,8 @@ def main(argv=None):
 
             print(export_netcdf(args.run_dir, args.out))
             return 0
+        if args.command == "sweep":
+            return _sweep(args)
         overrides = dict(parse_assignment(s) for s in args.set)
         get_protocol(args.name)
         figure = None if args.no_figure else _figure_for(args.name)

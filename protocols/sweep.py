@@ -1,0 +1,345 @@
+"""Parameter sweeps on Dask distributed, resumable point by point.
+
+``python -m protocols sweep NAME [--grid KEY=V1,V2,...]... --seeds K [--workers W]
+[--scheduler ADDRESS] --out DIR``
+
+Every (grid point, seed) is one Dask task.  The worker that runs it stores
+the point as a normal run directory ``DIR/points/<point>`` (atomically, see
+:func:`protocols.results.write_run`) as soon as it finishes; a point whose
+directory already holds a finished run with the same parameters is skipped.
+An interrupted sweep (Ctrl-C, a killed worker or client, a crash) therefore
+resumes with nothing lost and nothing run twice.  At the end ``DIR/sweep.csv``
+has one row per point (grid values, seed, every scalar metric) and
+``DIR/sweep.json`` the grid, seeds, points, failures and provenance.
+
+Without ``--scheduler`` a ``LocalCluster`` of ``W`` worker processes (one
+thread each) runs on this machine.  With ``--scheduler tcp://host:port`` an
+existing cluster is used; its workers must see ``DIR`` (a shared file
+system) and have this package installed.
+
+Each worker process compiles into its own Cython cache and standalone build
+directory (``DENDRITES_CACHE`` or ``~/.cache/dendrites``, then
+``sweep-workers/<worker name>``), so processes never race on one cache, and a
+worker's standalone project is re-used from point to point: Brian2 rewrites
+only the generated files whose content changed, and ``make`` recompiles only
+those.
+"""
+
+import csv
+import io
+import itertools
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from dendrites.errors import ModelError
+
+from .backend import DEFAULT_BACKEND, Backend
+from .registry import get_protocol, parse_assignment, resolve_params
+from .results import load, to_jsonable, versions
+
+__all__ = ["parse_grid", "plan", "run_sweep", "point_name", "Progress"]
+
+SCHEDULER_TIMEOUT_S = 5
+
+
+# --------------------------------------------------------------------------- grid
+def parse_grid(proto, items):
+    """``['KEY=V1,V2', ...]`` -> ``{KEY: [values]}`` checked against *proto*'s parameters."""
+    grid = {}
+    for item in items:
+        if not isinstance(item, str) or "=" not in item:
+            raise ModelError(f"Malformed --grid {item!r}: expected KEY=V1,V2,... e.g. "
+                             "'g_A=0.4*nS,0.8*nS'.")
+        key, _, rest = item.partition("=")
+        key = key.strip()
+        texts = [t.strip() for t in rest.split(",")]
+        if not key or not rest.strip() or any(not t for t in texts):
+            raise ModelError(f"Malformed --grid {item!r}: expected KEY=V1,V2,... with no empty "
+                             "values.")
+        if key == "seed":
+            raise ModelError("--grid seed=... is not a grid key: use --seeds K (seeds 1..K).")
+        if key in grid:
+            raise ModelError(f"--grid {key} is given twice; give all its values in one --grid.")
+        values = [resolve_params(proto, dict([parse_assignment(f"{key}={t}")]))[key]
+                  for t in texts]
+        if len({json.dumps(to_jsonable(v)) for v in values}) != len(values):
+            raise ModelError(f"--grid {item!r} repeats a value.")
+        grid[key] = values
+    return grid
+
+
+def _slug(value):
+    text = json.dumps(to_jsonable(value)).strip('"')
+    text = re.sub(r"[^A-Za-z0-9.+\-]", "", text.replace(" ", ""))
+    return text or "x"
+
+
+def point_name(overrides, seed):
+    """Directory name of a point: ``key-value__...__seed-S`` (file-system safe)."""
+    parts = [f"{k}-{_slug(v)}" for k, v in overrides.items()]
+    return "__".join(parts + [f"seed-{seed}"])
+
+
+def plan(grid, seeds):
+    """Every (overrides, seed, name) of the sweep, grid values in the given order."""
+    keys = list(grid)
+    points = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        overrides = dict(zip(keys, combo))
+        for seed in seeds:
+            points.append((overrides, seed, point_name(overrides, seed)))
+    names = [n for _, _, n in points]
+    if len(set(names)) != len(names):
+        raise ModelError("Two grid points map to the same directory name; use values that "
+                         "differ in more than punctuation.")
+    return points
+
+
+# --------------------------------------------------------------------------- progress
+class Progress:
+    """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
+
+    def __init__(self, total, label="points", stream=None, width=30):
+        self.total, self.label, self.width = total, label, width
+        self.stream = stream if stream is not None else sys.stderr
+        self.active = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.done = self.skipped = self.failed = 0
+        self.t0 = time.perf_counter()
+
+    def update(self, done=0, skipped=0, failed=0):
+        self.done += done
+        self.skipped += skipped
+        self.failed += failed
+        if not self.active:
+            return
+        n = self.done + self.skipped + self.failed
+        fill = int(self.width * n / max(self.total, 1))
+        extra = f", {self.skipped} stored before" if self.skipped else ""
+        extra += f", {self.failed} failed" if self.failed else ""
+        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {n}/{self.total} "
+                          f"{self.label}{extra}  {time.perf_counter() - self.t0:6.0f} s")
+        self.stream.flush()
+
+    def close(self):
+        if self.active:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- workers
+def _worker_dirs():
+    """Cython cache and standalone build directory of this worker process."""
+    try:
+        from distributed import get_worker
+
+        name = str(get_worker().name)
+    except (ImportError, ValueError):
+        name = f"pid{os.getpid()}"
+    name = re.sub(r"[^A-Za-z0-9.\-]", "_", name)
+    root = Path(os.environ.get("DENDRITES_CACHE", Path.home() / ".cache" / "dendrites"))
+    base = root / "sweep-workers" / name
+    return base / "cython", base / "standalone"
+
+
+def run_point(name, out, seed, overrides, quick, backend):
+    """Run one point on a worker and store it in *out*; returns ``(status, info)``."""
+    import warnings
+
+    import brian2
+
+    from .registry import run
+
+    cython_dir, build_dir = _worker_dirs()
+    cython_dir.mkdir(parents=True, exist_ok=True)
+    brian2.prefs.codegen.runtime.cython.cache_dir = str(cython_dir)
+    brian2.prefs.logging.console_log_level = "WARNING"
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            summary, _ = run(name, out, seed=seed, backend=backend, overrides=overrides,
+                             quick=quick, build_dir=str(build_dir) if backend.endswith(
+                                 "standalone") else None)
+    except ModelError as err:
+        return "failed", f"{err}"
+    except Exception as err:  # a crash of one point must not end the sweep
+        return "failed", f"{type(err).__name__}: {err}"
+    return "done", dict(wall_time_s=time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- driver
+def _stored(path, params, quick, backend):
+    """True if *path* holds a finished run with these parameters; error if it disagrees."""
+    if not (path / "summary.json").exists():
+        return False
+    old = load(path)
+    same = (json.dumps(to_jsonable(old["params"]), sort_keys=True)
+            == json.dumps(to_jsonable(dict(params)), sort_keys=True)
+            and old.get("quick") == quick and old.get("backend") == backend)
+    if not same:
+        raise ModelError(f"Sweep point '{path}' holds a run with other parameters, quick "
+                         f"setting or backend than this sweep asks for; use a new --out or "
+                         "remove it.")
+    return True
+
+
+def _flat_scalars(metrics, prefix=""):
+    out = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat_scalars(value, name + "."))
+        elif isinstance(value, bool) or value is None or isinstance(value, (int, float, str)):
+            out[name] = value
+    return out
+
+
+def _atomic_text(path, text):
+    part = path.with_name(f".{path.name}.part-{os.getpid()}")
+    part.write_text(text)
+    os.replace(part, path)
+
+
+def _client(scheduler, workers):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ModelError("Sweeps need Dask distributed: pip install 'dendrites[sweep]' "
+                         "(dask[distributed]).") from None
+    import logging
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
+        except (OSError, TimeoutError) as err:
+            raise ModelError(f"Cannot reach the Dask scheduler at '--scheduler {scheduler}' "
+                             f"within {SCHEDULER_TIMEOUT_S} s ({type(err).__name__}). Start one "
+                             "with 'dask scheduler' or leave --scheduler out to use local "
+                             "worker processes.") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def run_sweep(name, out, grid_items=(), seeds=1, workers=None, scheduler=None, quick=False,
+              backend=DEFAULT_BACKEND, stream=None):
+    """Run a sweep; returns the content of ``sweep.json`` (a dict).
+
+    Parameters
+    ----------
+    name : str
+        Protocol name.
+    out : str or Path
+        Sweep directory (points under ``points/``, then ``sweep.csv``, ``sweep.json``).
+    grid_items : list of str
+        ``KEY=V1,V2,...`` (empty: seeds alone make the sweep).
+    seeds : int
+        Seeds ``1..seeds`` for every grid point.
+    workers : int, optional
+        Local worker processes (default: CPU count); ignored with *scheduler*.
+    scheduler : str, optional
+        Address of an existing Dask scheduler.
+    """
+    proto = get_protocol(name)
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ModelError(f"Parameter '--seeds' = {seeds!r} must be an integer >= 1.")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ModelError(f"Parameter '--workers' = {workers!r} must be an integer >= 1.")
+    Backend(backend)                                   # validates the name
+    if scheduler is not None and not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s]+$",
+                                              str(scheduler)):
+        raise ModelError(f"Parameter '--scheduler' = {scheduler!r} must be an address like "
+                         "tcp://127.0.0.1:8786.")
+    grid = parse_grid(proto, list(grid_items))
+    points = plan(grid, list(range(1, seeds + 1)))
+    out = Path(out)
+    meta_path = out / "sweep.json"
+    if out.exists() and not meta_path.exists() and any(out.iterdir()) and not (
+            out / "points").is_dir():
+        raise ModelError(f"Output directory '--out {out}' exists and is not a sweep directory; "
+                         "choose a new one.")
+    if meta_path.exists():
+        previous = json.loads(meta_path.read_text()).get("protocol")
+        if previous != name:
+            raise ModelError(f"'--out {out}' holds a sweep of protocol '{previous}', not "
+                             f"'{name}'; choose a new directory.")
+    todo, skipped = [], []
+    for overrides, seed, pname in points:
+        params = resolve_params(proto, overrides, quick)
+        path = out / "points" / pname
+        (skipped if _stored(path, params, quick, backend) else todo).append(
+            (overrides, seed, pname))
+    failures = {}
+    t0 = time.perf_counter()
+    if todo:
+        from distributed import as_completed
+
+        client, cluster = _client(scheduler, workers or os.cpu_count() or 1)
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    progress = Progress(len(points), stream=stream)
+    progress.update(skipped=len(skipped))
+    if todo:
+        try:
+            futures = {}
+            for overrides, seed, pname in todo:
+                fut = client.submit(run_point, name, str(out / "points" / pname), seed,
+                                    overrides, quick, backend, key=f"{name}-{pname}-{os.getpid()}",
+                                    pure=False, retries=1)
+                futures[fut] = pname
+            for fut in as_completed(futures):
+                pname = futures[fut]
+                try:
+                    status, info = fut.result()
+                except Exception as err:            # the worker died twice under this point
+                    status, info = "failed", f"{type(err).__name__}: {err}"
+                if status == "done":
+                    progress.update(done=1)
+                else:
+                    failures[pname] = info
+                    progress.update(failed=1)
+        finally:
+            progress.close()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    else:
+        progress.close()
+    return _write_index(out, name, proto, grid, seeds, points, failures, quick, backend,
+                        scheduler, workers, time.perf_counter() - t0, len(skipped))
+
+
+def _write_index(out, name, proto, grid, seeds, points, failures, quick, backend, scheduler,
+                 workers, wall, n_skipped):
+    rows, columns = [], ["point", "seed", *grid, "status", "wall_time_s"]
+    for overrides, seed, pname in points:
+        row = {"point": pname, "seed": seed,
+               **{k: json.dumps(to_jsonable(v)).strip('"') for k, v in overrides.items()}}
+        path = out / "points" / pname
+        if (path / "summary.json").exists():
+            res = load(path)
+            row.update(status="done", wall_time_s=res.get("wall_time_s"))
+            for k, v in _flat_scalars(res["metrics"]).items():
+                row[k] = v
+                if k not in columns:
+                    columns.append(k)
+        else:
+            row.update(status="failed" if pname in failures else "missing", wall_time_s=None)
+        rows.append(row)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _atomic_text(out / "sweep.csv", buf.getvalue())
+    meta = {"protocol": name, "description": proto.description,
+            "grid": {k: to_jsonable(v) for k, v in grid.items()}, "seeds": list(range(1, seeds + 1)),
+            "quick": bool(quick), "backend": backend, "scheduler": scheduler,
+            "workers": workers, "versions": versions(), "wall_time_s": wall,
+            "points": [{"point": r["point"], "seed": r["seed"], "status": r["status"]}
+                       for r in rows],
+            "stored_before": n_skipped, "failures": failures}
+    _atomic_text(out / "sweep.json", json.dumps(to_jsonable(meta), indent=2))
+    return meta
