@@ -70,7 +70,7 @@ def protocol(name, description, defaults, quick=None):
     return register
 
 
-_SKIP = {"__main__", "cli", "registry", "backend", "results", "analysis", "export", "tasks", "sweep"}
+_SKIP = {"__main__", "cli", "registry", "backend", "results", "analysis", "export", "tasks", "sweep", "progress"}
 
 
 def load_all():

@@ -31,13 +31,13 @@ import itertools
 import json
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 from dendrites.errors import ModelError
 
 from .backend import DEFAULT_BACKEND, Backend
+from .progress import Progress
 from .registry import get_protocol, parse_assignment, resolve_params
 from .results import load, to_jsonable, versions
 
@@ -97,37 +97,6 @@ def plan(grid, seeds):
         raise ModelError("Two grid points map to the same directory name; use values that "
                          "differ in more than punctuation.")
     return points
-
-
-# --------------------------------------------------------------------------- progress
-class Progress:
-    """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
-
-    def __init__(self, total, label="points", stream=None, width=30):
-        self.total, self.label, self.width = total, label, width
-        self.stream = stream if stream is not None else sys.stderr
-        self.active = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.done = self.skipped = self.failed = 0
-        self.t0 = time.perf_counter()
-
-    def update(self, done=0, skipped=0, failed=0):
-        self.done += done
-        self.skipped += skipped
-        self.failed += failed
-        if not self.active:
-            return
-        n = self.done + self.skipped + self.failed
-        fill = int(self.width * n / max(self.total, 1))
-        extra = f", {self.skipped} stored before" if self.skipped else ""
-        extra += f", {self.failed} failed" if self.failed else ""
-        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {n}/{self.total} "
-                          f"{self.label}{extra}  {time.perf_counter() - self.t0:6.0f} s")
-        self.stream.flush()
-
-    def close(self):
-        if self.active:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 # --------------------------------------------------------------------------- workers
