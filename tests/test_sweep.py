@@ -206,3 +206,19 @@ def test_bad_seeds_scheduler_and_out(tmp_path, capsys):
     (other / "notes.txt").write_text("mine")
     with pytest.raises(ModelError, match="not a sweep directory"):
         run_sweep("werfel", other, [], seeds=1)
+
+
+def test_progress_bar_on_a_terminal_only():
+    import io
+
+    from protocols.progress import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term, pipe = Terminal(), io.StringIO()
+    assert list(progress(range(3), stream=term)) == [0, 1, 2]
+    assert "3/3 seeds" in term.getvalue() and term.getvalue().endswith("\n")
+    assert list(progress(range(3), stream=pipe)) == [0, 1, 2]
+    assert pipe.getvalue() == ""
