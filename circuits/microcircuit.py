@@ -363,7 +363,7 @@ def build_microcircuit(desc, mode, weights, patterns=None, presentation=100 * ms
     return Microcircuit(desc, mode, pops, projs, groups, synapses)
 
 
-def steady_state(desc, weights, rates, target=None, iterations=2000):
+def steady_state(desc, weights, rates, target=None, iterations=2000, tol=0.0):
     """Fixed point of the rate network for constant input *rates* (noise-free).
 
     Sacramento et al. 2018 equations with dendrites at their steady state:
@@ -371,27 +371,36 @@ def steady_state(desc, weights, rates, target=None, iterations=2000):
     ``u = (g_B v_B + g_A v_A)/(g_lk + g_B + g_A)`` (hidden),
     ``u = (g_B v_B + g_som u_trgt)/(g_lk + g_B + g_som)`` (output; without
     *target* ``g_som`` is 0), ``u^I = (g_D v^I + g_som u_k+1)/(g_lk + g_D +
-    g_som)``; solved by damped fixed-point iteration.  Returns ``{'u': [...],
-    'v_A': [...], 'u_I': [...]}`` per layer (mV above rest = paper units).
+    g_som)``; solved by damped fixed-point iteration.  *rates* may be one
+    pattern ``(sizes[0],)`` or a batch ``(n, sizes[0])`` (then *target*, if
+    given, is ``(n, sizes[-1])`` or one row for all); iteration stops early
+    once no voltage moves by more than *tol*.  Returns ``{'u': [...],
+    'v_A': [...], 'u_I': [...]}`` per layer (mV above rest = paper units;
+    arrays with the batch as first axis).
     """
     phi = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     L, gl, gB, gA, gD, gs = desc.n_layers, desc.g_lk, desc.g_B, desc.g_A, desc.g_D, desc.g_som
-    u = [np.zeros(m) for m in desc.sizes[1:]]
-    uI = [np.zeros(m) for m in desc.sizes[2:]]
+    rates = np.asarray(rates, float)
+    batch = rates.shape[:-1]
+    u = [np.zeros(batch + (m,)) for m in desc.sizes[1:]]
+    uI = [np.zeros(batch + (m,)) for m in desc.sizes[2:]]
+    vB_in = rates @ weights["ff_1"].T           # the input does not change
     for _ in range(iterations):
-        pre, new, newI, vA = np.asarray(rates, float), [], [], []
+        new, newI, vA = [], [], []
         for k in range(1, L + 1):
-            vB = weights[f"ff_{k}"] @ pre
+            vB = vB_in if k == 1 else phi(new[-1]) @ weights[f"ff_{k}"].T
             if k < L:
-                vA.append(weights[f"td_{k}"] @ phi(u[k]) + weights[f"pi_{k}"] @ phi(uI[k - 1]))
+                vA.append(phi(u[k]) @ weights[f"td_{k}"].T + phi(uI[k - 1]) @ weights[f"pi_{k}"].T)
                 new.append((gB * vB + gA * vA[-1]) / (gl + gB + gA))
-                vI = weights[f"ip_{k}"] @ phi(u[k - 1])
+                vI = phi(u[k - 1]) @ weights[f"ip_{k}"].T
                 newI.append((gD * vI + gs * u[k]) / (gl + gD + gs))
             elif target is None:
                 new.append(gB * vB / (gl + gB))
             else:
                 new.append((gB * vB + gs * np.asarray(target, float)) / (gl + gB + gs))
-            pre = phi(new[-1])
+        step = max(float(np.max(np.abs(a - b), initial=0.0)) for a, b in zip(u + uI, new + newI))
         u = [0.5 * a + 0.5 * b for a, b in zip(u, new)]
         uI = [0.5 * a + 0.5 * b for a, b in zip(uI, newI)]
+        if step <= tol:
+            break
     return {"u": u, "v_A": vA, "u_I": uI}

@@ -1,10 +1,10 @@
-"""Figures of the Sacramento et al. (2018) microcircuit: self-prediction, signed apical error."""
+"""Figures of the Sacramento (2018) microcircuit: self-prediction, apical error, regression."""
 
 import numpy as np
 
 from .style import CHANNEL_COLORS, COMPARTMENT_COLORS, figure, setup
 
-__all__ = ["self_prediction", "signed_apical_error"]
+__all__ = ["self_prediction", "signed_apical_error", "learn_regression"]
 
 
 def _ms(summary, key):
@@ -94,4 +94,27 @@ def signed_apical_error(summary, arrays):
     axes[2].set_xlabel("backprop error W$^T$e")
     axes[0].text(0.96, 0.04, f"positive: {100 * m['fraction_positive']:.0f} %",
                  transform=axes[0].transAxes, fontsize=7, ha="right")
+    return fig
+
+
+@figure("learn-regression")
+def learn_regression(summary, arrays):
+    """Test loss of the circuit, exact backprop (tuned) and output-layer-only learning (log y)."""
+    m = summary["metrics"]
+    fig, axes = setup(ncols=1, width=4.2, height=3.2)
+    ax = axes[0] if np.ndim(axes) else axes
+    n = np.asarray(arrays["samples"])
+    ax.semilogy(n, arrays["loss_circuit"], "o-", ms=3, color=COMPARTMENT_COLORS["apical"],
+                label=f"microcircuit ({m['mode']}): {m['final_test_loss']:.3g}")
+    ax.semilogy(n, arrays["loss_backprop"], "s-", ms=3, color="#444444",
+                label=f"backprop, lr {m['backprop_lr']:g}: {m['backprop_final_test_loss']:.3g}")
+    ax.semilogy(n, arrays["loss_output_only"], "^-", ms=3, color=COMPARTMENT_COLORS["basal"],
+                label=f"output layer only: {m['output_only_final_test_loss']:.3g}")
+    ax.set(xlabel="training samples", ylabel="test MSE of output soma (mV$^2$)",
+           title=f"teacher-student regression, η × {m['eta_scale']:g}")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.text(0.97, 0.62, f"final/initial {100 * m['final_over_initial']:.1f} %\n"
+            f"/backprop {m['final_over_backprop']:.1f}x\n"
+            f"/output only {m['final_over_output_only']:.2f}", transform=ax.transAxes,
+            fontsize=7, ha="right", va="top")
     return fig

@@ -1,4 +1,4 @@
-"""Sacramento et al. (2018) microcircuit: self-predicting state and the signed apical error.
+"""Sacramento et al. (2018) microcircuit: self-predicting state, signed apical error, regression.
 
 ``self-prediction``: from random interneuron weights and no target, only
 W^IP and W^PI learn (eta^IP 0.0002375, eta^PI 0.0005; SCIENCE.md sections
@@ -15,13 +15,18 @@ spiking one (``mode``) from the same description
 charge), which brings the Poisson noise of a 100 ms mean of the apical voltage
 below a tenth of its initial size (with one neuron per unit, measured: mean
 |v_A| levels off at 0.33 mV from 1.11 mV, -70 %, after 2,000 presentations).
+``learn-regression``: from the self-predicting state, W^PP, W^IP and W^PI
+learn a teacher-student regression (Fig. 1) with the output nudged toward the
+teacher; test loss against exact backprop and output-layer-only learning.
 
 Per-sample values are time averages of each presentation after ``t_settle``
 (voltages in mV above rest = the paper's units).
 """
 
+from dataclasses import replace
+
 import numpy as np
-from brian2 import Hz, mV, ms
+from brian2 import Hz, StateMonitor, mV, ms
 
 from circuits.microcircuit import (Sacramento2018, build_microcircuit, initial_weights,
                                    steady_state)
@@ -29,8 +34,8 @@ from dendrites.errors import ModelError
 
 from .registry import protocol
 
-__all__ = ["self_prediction", "signed_apical_error", "describe", "sample_means",
-           "hidden_errors"]
+__all__ = ["self_prediction", "signed_apical_error", "learn_regression", "describe",
+           "sample_means", "hidden_errors", "backprop_curve"]
 
 COMMON = dict(mode="rate", sizes=[30, 20, 10], interneurons=[], presentation=100 * ms,
               dt=0.1 * ms, record_dt=5 * ms, t_settle=20 * ms, eta_IP=0.0002375, eta_PI=0.0005,
@@ -108,6 +113,21 @@ def self_prediction(p, ctx):
     voltage), ``corr_interneuron_upper_per_neuron`` (the smallest per-neuron
     correlation), and the relative distances of W^IP to W^PP_k+1 and of W^PI to
     -B, first and last.
+
+    Notes
+    -----
+    The per-neuron correlation is limited by how slowly W^IP learns the
+    pattern-dependent part of its input.  Per presentation of length T the
+    update is about ``eta T phi' g_som/(g_lk + g_D + g_som) (u^P_k+1 - v_hat)
+    phi(u_k)``, since ``u^I - v_hat = g_som/(g_lk + g_D + g_som) (u^P_k+1 -
+    v_hat)``; along the
+    mean of ``phi(u_k)`` (second-moment eigenvalue 5.3 for U(0, 1) inputs,
+    30-20-10) it converges in ~90 presentations, along the directions in
+    which patterns differ (median eigenvalue 0.008) in ~60,000.  A noise-free
+    rate prototype (steady state per presentation) gives the minimum per-neuron
+    correlation 0.53 after 2,000 presentations (simulated: 0.52), 0.74 after
+    20,000; 0.74 after 2,000 at 10x eta^IP.  Upper neurons all vary (0.2-0.3
+    mV across patterns), and noise is not the cause.
     """
     desc = describe(p)
     per, _ = _timing(p)
@@ -321,4 +341,217 @@ def _signed_metrics(p, res, W_sym, W_rand, u_target):
                   backprop_error_random=e_bp, u_target=u_target, u_out_free=sym["u_out_free"],
                   u_out_nudged=sym["u_out_nudged"], u_out_free_random=rnd["u_out_free"],
                   u_out_nudged_random=rnd["u_out_nudged"])
+    return m, arrays
+
+
+# ---------------------------------------------------------------------------
+def _forward_gains(desc):
+    """Attenuations of the free (v_A = 0, no nudging) forward map, hidden layers then output."""
+    hidden = desc.g_B / (desc.g_lk + desc.g_B + desc.g_A)
+    return [hidden] * (desc.n_layers - 1) + [desc.g_B / (desc.g_lk + desc.g_B)]
+
+
+def backprop_curve(desc, W_ff, x_train, u_train, x_test, u_test, lr, eval_every):
+    """Exact backprop (online SGD) of ``1/2 |u_N - u_trgt|^2`` on the circuit's free forward map.
+
+    The map is the steady state of the student circuit with ``v_A = 0`` and
+    no nudging: ``u_k = lambda_k W^PP_k phi(u_k-1)`` (``phi(u_0)`` = the input
+    rates), ``lambda = g_B/(g_lk + g_B + g_A)`` in hidden layers and
+    ``g_B/(g_lk + g_B)`` at the output.  One step per training sample, in the
+    circuit's order; returns the test MSE every *eval_every* samples (first:
+    before learning, last: after all) and the final weights.
+    """
+    phi = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    gains = _forward_gains(desc)
+    W = [np.array(w, float) for w in W_ff]
+
+    def forward(x):
+        acts, u = [np.asarray(x, float)], None
+        for k, (w, lam) in enumerate(zip(W, gains)):
+            u = lam * acts[-1] @ w.T
+            if k < len(W) - 1:
+                acts.append(phi(u))
+        return acts, u
+
+    curve = []
+    for n, (x, t) in enumerate(zip(x_train, u_train)):
+        if n % eval_every == 0:
+            curve.append(float(np.mean((forward(x_test)[1] - u_test) ** 2)))
+        acts, u = forward(x)
+        delta = u - t                                   # d loss / d u_N
+        for k in range(len(W) - 1, -1, -1):
+            grad = gains[k] * np.outer(delta, acts[k])
+            if k > 0:
+                delta = gains[k] * (W[k].T @ delta) * acts[k] * (1 - acts[k])
+            W[k] -= lr * grad
+    curve.append(float(np.mean((forward(x_test)[1] - u_test) ** 2)))
+    return np.array(curve), W
+
+
+def _regression_check(p):
+    for key in ("n_train", "n_test", "eval_every"):
+        if isinstance(p[key], bool) or int(p[key]) != p[key] or p[key] < 1:
+            raise ModelError(f"Parameter '{key}' = {p[key]!r} must be a positive integer.")
+    if p.n_train % p.eval_every:
+        raise ModelError(f"Parameter 'eval_every' = {p.eval_every} must divide 'n_train' = "
+                         f"{p.n_train} (the loss curve is read every 'eval_every' samples).")
+    if not p.eta_scale > 0:
+        raise ModelError(f"Parameter 'eta_scale' = {p.eta_scale} must be positive.")
+    if p.g_som <= 0:
+        raise ModelError(f"Parameter 'g_som' = {p.g_som} must be positive (it nudges the output).")
+    if len(p.eta_PP) != len(p.sizes) - 1:
+        raise ModelError(f"Parameter 'eta_PP' = {list(p.eta_PP)} needs one rate per layer above "
+                         f"the input ({len(p.sizes) - 1} for sizes {list(p.sizes)}).")
+    for key, values in (("eta_PP", p.eta_PP), ("bp_lr_grid", p.bp_lr_grid)):
+        if len(values) == 0 or not all(np.isfinite(v) and v > 0 for v in values):
+            raise ModelError(f"Parameter '{key}' = {list(values)} must be a non-empty list of "
+                             "positive numbers.")
+    if p.eta_IP < 0 or p.eta_PI < 0:
+        raise ModelError(f"Parameters 'eta_IP' = {p.eta_IP} and 'eta_PI' = {p.eta_PI} must not be "
+                         "negative.")
+
+
+def _weight_history(mc, name, mon):
+    """Recorded weights of projection *name* as (n_records, N_post, N_pre) arrays."""
+    proj, syn = mc.projections[name], mc.synapses[name]
+    w = np.asarray(mon.w)                                # (n_synapses, n_records)
+    out = np.zeros((w.shape[1], proj.post.N, proj.pre.N))
+    out[:, np.asarray(syn.j[:]), np.asarray(syn.i[:])] = w.T
+    return out
+
+
+@protocol("learn-regression",
+          "Sacramento 2018 microcircuit learns a teacher-student nonlinear regression (Fig. 1): "
+          "test loss of the circuit vs tuned backprop on the same architecture and vs learning "
+          "the output layer only",
+          dict(COMMON, sizes=[30, 20, 10], n_train=2000, n_test=200, eval_every=100, eta_scale=10.0,
+               eta_PP=[0.011875, 0.0005], eta_IP=0.0011875, eta_PI=0.0005,
+               bp_lr_grid=[0.01, 0.03, 0.1, 0.3, 1.0]),
+          quick=dict(n_train=500, eval_every=50, n_test=100, presentation=50 * ms))
+def learn_regression(p, ctx):
+    """Teacher-student regression learned by the microcircuit, with two baselines.
+
+    Task (Sacramento et al. 2018, Fig. 1; reference code miyosuda/dendritic_bp
+    ``train_nonlinear_association``): input rates ``x`` drawn U(0, 1) (the
+    circuit's input convention: the input layer passes ``phi = x`` directly,
+    as the reference code's ``set_input_firing_rate(np.random.rand(30))``),
+    each held ``presentation``; the teacher is a circuit of the same shape
+    (weights U(-w_init, w_init), seed stream 3) without top-down input, and
+    its output somatic potential ``u_trgt`` at the noise-free fixed point
+    (:func:`circuits.microcircuit.steady_state`) is the target.  The student
+    starts in the self-predicting state (W^IP = W^PP_k+1, W^PI = -B, random
+    B) and learns with W^PP, W^IP and W^PI plastic while its output is
+    nudged (``g_som``) toward ``u_trgt``.  Learning rates: ``eta_PP`` (per
+    layer) and ``eta_IP`` times ``eta_scale``; ``eta_PI`` as given.  The
+    defaults are the reference code's target-learning values (SCIENCE.md 3.3:
+    eta^PP 0.0011875 hidden, 0.0005 output; eta^IP 0.0011875; eta^PI 0.0005)
+    with two departures.  The hidden rate is 10x the reference (0.011875):
+    the error reaching a hidden neuron is the output's error attenuated by
+    ``phi'(u_N) <= 1/4`` and by the interneuron's partial following
+    (``(g_lk + g_D)/(g_lk + g_D + g_som) = 0.58``) and the apical share
+    ``g_A/(g_lk + g_B + g_A) = 0.42``, so at the reference ratio the hidden
+    layer barely learns (rate prototype, 1000 samples: loss 0.057 with hidden
+    learning vs 0.059 output-only); the reference's own nonlinear-association
+    option uses a hidden/output ratio of 11.9 (0.00011875/0.00001).  And
+    eta^PI is not scaled: at 10x it relaxes the apical voltage within
+    ``1/(eta_PI |phi(u^I)|^2)`` ~ 40 ms, cancelling the error it should
+    carry (the reference fixes W^PI during this task).
+
+    Test loss: MSE over ``n_test`` fixed test inputs and the output neurons
+    between the output somatic potential of the student (mV above rest =
+    paper units; not phi of it) and the teacher's, both at the noise-free
+    fixed point of the full rate circuit without nudging, computed from the
+    student's weights recorded every ``eval_every`` samples (the weights
+    learnt by the spiking network are read the same way).  Baselines on the
+    same training samples in the same order: ``backprop`` (exact online SGD
+    on the student's free forward map, :func:`backprop_curve`, learning rate
+    the best of ``bp_lr_grid`` by final test loss) and ``output_only`` (a
+    second circuit in the same network, same initial weights, only W^PP of
+    the output layer plastic, at its scaled rate).
+
+    Metrics: ``loss_curve`` (circuit, at 0, eval_every, ..., n_train
+    samples), ``initial_test_loss``, ``final_test_loss``,
+    ``backprop_final_test_loss``, ``output_only_final_test_loss``, the two
+    baselines' curves, ``backprop_lr``, the ratios and ``targets``.
+
+    Measured (seed 1, rate network unless said): full settings (2,000
+    samples of 100 ms) test loss 3.25 -> 0.0164 mV^2 (0.5 %), backprop 0.0044
+    (lr 0.3; ratio 3.8), output-only 0.056 (ratio 0.29); quick (500 of 50 ms)
+    3.28 -> 0.096 (2.9 %), backprop 0.030 (3.2), output-only 0.115 (0.83);
+    spiking quick 0.095 (2.9 %; 3.2; 0.81).
+    At the reference rates (``eta_scale`` 1, ``eta_PP`` 0.0011875, 0.0005),
+    quick: 0.117 vs output-only 0.116, the hidden layer does not help.  The output-only circuit keeps W^IP fixed,
+    so its interneurons stop predicting the learning output layer and its
+    hidden layer gets an apical input; both circuits are read the same way.
+    """
+    desc = describe(p)
+    _regression_check(p)
+    desc = replace(desc, plastic=("PP", "IP", "PI"), eta_PP=tuple(float(e) * p.eta_scale
+                                                                  for e in p.eta_PP),
+                   eta_IP=p.eta_IP * p.eta_scale, eta_PI=p.eta_PI)
+    out_desc = replace(desc, plastic=("PP",), eta_PP=(0.0,) * (desc.n_layers - 1)
+                       + (desc.eta_PP[-1],))
+    _timing(p)
+    rng_w, rng_p = np.random.default_rng([ctx.seed, 1]), np.random.default_rng([ctx.seed, 2])
+    W0 = initial_weights(desc, rng_w, self_predicting=True)
+    teacher = initial_weights(desc, np.random.default_rng([ctx.seed, 3]), self_predicting=True)
+    for k in range(1, desc.n_layers):
+        teacher[f"td_{k}"][:] = 0
+        teacher[f"pi_{k}"][:] = 0
+    x_train = rng_p.uniform(0, 1, (p.n_train, desc.sizes[0]))
+    x_test = rng_p.uniform(0, 1, (p.n_test, desc.sizes[0]))
+    u_train = steady_state(desc, teacher, x_train, tol=1e-9)["u"][-1]     # target=None: free
+    u_test = steady_state(desc, teacher, x_test, tol=1e-9)["u"][-1]
+    every = p.eval_every * p.presentation
+    with ctx.backend_scope(dt=p.dt) as be:
+        circuits = {key: build_microcircuit(d, p.mode, W0, x_train, p.presentation, dt=p.dt,
+                                            prefix=f"{key}_")
+                    for key, d in (("full", desc), ("out", out_desc))}
+        mons = {}
+        for key, mc in circuits.items():
+            mc.schedule_targets(u_train, np.ones(p.n_train), p.presentation)
+            for name, syn in mc.synapses.items():
+                if mc.projections[name].rule is not None:
+                    mons[key, name] = StateMonitor(syn, "w", record=True, dt=every,
+                                                   name=f"{key}_{name}_w")
+        net = circuits["full"].network(*circuits["out"].objects, *mons.values())
+        be.run(net, p.n_train * p.presentation)
+        be.finish()
+        history = {key: {} for key in circuits}
+        for (key, name), mon in mons.items():
+            hist = _weight_history(circuits[key], name, mon)
+            history[key][name] = np.concatenate([hist, circuits[key].weights(name)[None]])
+    curves = {}
+    for key in circuits:
+        curve = []
+        for t in range(p.n_train // p.eval_every + 1):
+            W = {name: (history[key][name][t] if name in history[key] else w)
+                 for name, w in W0.items()}
+            u = steady_state(desc, W, x_test, tol=1e-9)["u"][-1]
+            curve.append(float(np.mean((u - u_test) ** 2)))
+        curves[key] = np.array(curve)
+    W_ff = [W0[f"ff_{k}"] for k in range(1, desc.n_layers + 1)]
+    bp = {lr: backprop_curve(desc, W_ff, x_train, u_train, x_test, u_test, lr, p.eval_every)[0]
+          for lr in p.bp_lr_grid}
+    best = min(bp, key=lambda lr: bp[lr][-1] if np.isfinite(bp[lr][-1]) else np.inf)
+    return _regression_metrics(p, curves, bp, best)
+
+
+def _regression_metrics(p, curves, bp, best):
+    c, out, b = curves["full"], curves["out"], bp[best]
+    m = dict(loss_curve=c.tolist(), samples=list(range(0, p.n_train + 1, p.eval_every)),
+             initial_test_loss=float(c[0]), final_test_loss=float(c[-1]),
+             backprop_final_test_loss=float(b[-1]), backprop_lr=float(best),
+             backprop_final_by_lr={str(lr): float(v[-1]) for lr, v in bp.items()},
+             output_only_final_test_loss=float(out[-1]),
+             backprop_loss_curve=b.tolist(), output_only_loss_curve=out.tolist(),
+             final_over_initial=float(c[-1] / c[0]),
+             final_over_backprop=float(c[-1] / b[-1]),
+             final_over_output_only=float(c[-1] / out[-1]),
+             eta_scale=p.eta_scale, mode=p.mode)
+    m["targets"] = {"final < 0.2 initial": m["final_over_initial"] < 0.2,
+                    "final < output only": m["final_over_output_only"] < 1,
+                    "final <= 5 backprop": m["final_over_backprop"] <= 5}
+    arrays = dict(samples=np.array(m["samples"]), loss_circuit=c, loss_output_only=out,
+                  loss_backprop=b)
     return m, arrays
