@@ -1,0 +1,524 @@
+"""Burstprop networks of Payeur et al. (2021): the propagation (multiplexing) network and XOR.
+
+Payeur, Guerguiev, Zenke, Richards & Naud 2021 (Nat Neurosci 24:1010),
+SCIENCE.md section 6.  Both networks are built from this package's parts:
+two-compartment bursting pyramids (:func:`dendrites.presets.payeur_2021`),
+AdEx PV- and SST-like interneurons, depressing feedforward and facilitating
+feedback synapses (:func:`dendrites.plasticity.std_feedforward`,
+:func:`dendrites.plasticity.stf_feedback`) and the burst-dependent rule
+(:class:`dendrites.plasticity.BurstRule`).
+
+Propagation network (Fig. 3; authors' ``sim_propagation.cpp``)::
+
+    pyr1 --STD--> pyr2.soma        pyr1 --STD--> PV --GABA--> pyr2.soma
+    pyr2 --STF--> pyr1.apical      pyr2 --STF--> SST --GABA--> pyr1.apical
+
+Events travel up through depressing synapses, bursts down through
+facilitating ones.  Connections have a fixed in-degree ``p_connect N_pre``;
+each is given as the *total* peak conductance ``G`` a neuron receives from
+the whole presynaptic population (``w_scale = G/in-degree``), so the input a
+neuron receives does not depend on the population size.
+
+XOR network (Fig. 4; authors' ``sim_xor.cpp``, reduced)::
+
+    in1, in2 --BurstRule--> hid1.soma, hid2.soma
+    hid1 --BurstRule--> out.soma
+    hid2 --> PV --GABA--> out.soma               (fixed, sign-inverting)
+    out --STF--> hid1.apical                     (feedback, positive sign)
+    out --STF--> SST --GABA--> hid2.apical       (feedback, negative sign)
+
+The teacher is a current into the output dendrites during the learning phase
+(proportional to the target minus the output event rate of the prediction
+phase): it raises or lowers the output burst probability against its running
+mean ``P_bar``, and the feedback pathways carry that change, with the sign of
+each hidden population's effect on the output, to the hidden dendrites.  The
+same description drives a rate network (:class:`RateXOR`, SCIENCE.md 6.6).
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import Hz, Network, SpikeMonitor, TimedArray, ms, mV, nS, pA, second
+
+from dendrites import NoiseCurrent, presets
+from dendrites.errors import ModelError, check_quantity
+from dendrites.plasticity import connect
+from dendrites.plasticity.burst import BurstDetector, BurstRule
+from dendrites.plasticity.stp import FixedWeight, std_feedforward, stf_feedback
+
+from .populations import InputLayer, Population, add_mechanisms, check_size
+
+__all__ = [
+    "PLASTIC",
+    "SOURCE",
+    "Propagation",
+    "RateXOR",
+    "XORNet",
+    "build_propagation",
+    "build_xor",
+    "check_pattern",
+    "fixed_indegree",
+]
+
+logger = logging.getLogger(__name__)
+
+SOURCE = ("Payeur, Guerguiev, Zenke, Richards & Naud 2021 Nat Neurosci 24:1010; "
+          "apayeur/spikingburstprop sim_propagation.cpp, sim_xor.cpp (SCIENCE.md section 6)")
+
+
+def _q(value):
+    return field(default_factory=lambda: value)
+
+
+def fixed_indegree(rng, n_pre, n_post, k):
+    """``(i, j)`` of a random connection where every postsynaptic neuron has *k* inputs.
+
+    Presynaptic partners are drawn without replacement per postsynaptic neuron.
+    """
+    k = min(int(k), n_pre)
+    i = np.concatenate([rng.choice(n_pre, k, replace=False) for _ in range(n_post)])
+    return i.astype(np.int32), np.repeat(np.arange(n_post, dtype=np.int32), k)
+
+
+def _pyramid(noise):
+    return presets.payeur_2021(noise=noise)
+
+
+def _interneuron(kind, sigma, tau):
+    model = presets.payeur_2021_pv() if kind == "pv" else presets.payeur_2021_sst()
+    return add_mechanisms(model, "soma", NoiseCurrent(sigma, tau))
+
+
+# ============================================================== propagation
+@dataclass(frozen=True)
+class Propagation:
+    """Description of the two-population propagation network (SCIENCE.md 6.2, 6.5).
+
+    Parameters
+    ----------
+    n_pyr, n_pv, n_sst : int
+        Pyramids per population (paper 4000), PV and SST interneurons (1000).
+    p_connect : float
+        Connection probability; in-degree ``p_connect N_pre`` (paper 0.05).
+    G_ff, G_pv_in, G_pv_out, G_fb, G_sst_in, G_sst_out : `Quantity`
+        Total peak conductance per postsynaptic neuron of pyr1->pyr2.soma (STD),
+        pyr1->PV (STD), PV->pyr2.soma, pyr2->pyr1.apical (STF), pyr2->SST (STF),
+        SST->pyr1.apical.  ``G_rec``: STF GABA synapses from each population onto its
+        own dendrites (the authors' stand-in for disynaptic SST inhibition).
+        Calibrated here (the Auryn weights of the paper are
+        in units that depend on its background input).
+    noise_soma, noise_apical, noise_inter, noise_tau : `Quantity`
+        Ornstein-Uhlenbeck background (replaces the paper's Poisson background).
+    I1_soma, A1_soma, period1 : `Quantity`
+        Mean, amplitude and period of the sinusoidal current into the somata of
+        population 1 (period 500 ms).
+    I2_apical, A2_apical, period2 : `Quantity`
+        The same for the dendrites of population 2 (period 500 sqrt(5) ms).
+    I1_apical, I2_soma, I_pv, I_sst : `Quantity`
+        Constant currents (pyr1 dendrites, pyr2 somata, interneurons).
+    """
+
+    n_pyr: int = 1000
+    n_pv: int = 250
+    n_sst: int = 250
+    p_connect: float = 0.05
+    G_ff: object = _q(100 * nS)
+    G_pv_in: object = _q(60 * nS)
+    G_pv_out: object = _q(10 * nS)
+    G_fb: object = _q(500 * nS)
+    G_sst_in: object = _q(100 * nS)
+    G_sst_out: object = _q(50 * nS)
+    G_rec: object = _q(0 * nS)
+    noise_soma: object = _q(220 * pA)
+    noise_apical: object = _q(150 * pA)
+    noise_inter: object = _q(50 * pA)
+    noise_tau: object = _q(5 * ms)
+    I1_soma: object = _q(470 * pA)
+    A1_soma: object = _q(100 * pA)
+    period1: object = _q(500 * ms)
+    I2_apical: object = _q(50 * pA)
+    A2_apical: object = _q(150 * pA)
+    period2: object = _q(500 * np.sqrt(5) * ms)
+    I1_apical: object = _q(-100 * pA)
+    I2_soma: object = _q(370 * pA)
+    I_pv: object = _q(100 * pA)
+    I_sst: object = _q(-50 * pA)
+
+    def __post_init__(self):
+        for name in ("n_pyr", "n_pv", "n_sst"):
+            check_size(name, getattr(self, name))
+        if not (isinstance(self.p_connect, (float, int)) and 0 < self.p_connect <= 1):
+            raise ModelError(f"Parameter 'p_connect' = {self.p_connect!r} must lie in (0, 1].")
+        for name in ("G_ff", "G_pv_in", "G_pv_out", "G_fb", "G_sst_in", "G_sst_out", "G_rec"):
+            check_quantity(name, getattr(self, name), nS, nonnegative=True)
+        for name in ("noise_soma", "noise_apical", "noise_inter"):
+            check_quantity(name, getattr(self, name), pA, nonnegative=True)
+        for name in ("noise_tau", "period1", "period2"):
+            check_quantity(name, getattr(self, name), ms, positive=True)
+        for name in ("I1_soma", "A1_soma", "I2_apical", "A2_apical", "I1_apical", "I2_soma",
+                     "I_pv", "I_sst"):
+            check_quantity(name, getattr(self, name), pA)
+
+    def drives(self, t):
+        """Somatic drive of pop 1 and dendritic drive of pop 2 (pA) at times *t* (second)."""
+        t = np.asarray(t, float)
+        d1 = float(self.I1_soma / pA) + float(self.A1_soma / pA) * np.sin(
+            2 * np.pi * t / float(self.period1 / second))
+        d2 = float(self.I2_apical / pA) + float(self.A2_apical / pA) * np.sin(
+            2 * np.pi * t / float(self.period2 / second))
+        return d1, d2
+
+
+def _k(p_connect, n_pre):
+    return max(1, round(p_connect * n_pre))
+
+
+def build_propagation(desc, duration, dt, seed=1):
+    """Build the propagation network (inside a backend scope).
+
+    Returns a dict with the groups (``pyr1``, ``pyr2``, ``pv``, ``sst``), the
+    synapses, spike monitors ``spikes1``/``spikes2`` and ``network``.  The
+    sinusoidal drives are ``TimedArray``s sampled every 1 ms over *duration*.
+    """
+    rng = np.random.RandomState(seed)
+    pyr_model = _pyramid((desc.noise_soma, desc.noise_apical, desc.noise_tau))
+    pops = {"pyr1": Population("pyr1", pyr_model, desc.n_pyr),
+            "pyr2": Population("pyr2", pyr_model, desc.n_pyr),
+            "pv": Population("pv", _interneuron("pv", desc.noise_inter, desc.noise_tau),
+                             desc.n_pv, "pv"),
+            "sst": Population("sst", _interneuron("sst", desc.noise_inter, desc.noise_tau),
+                              desc.n_sst, "sst")}
+    g = {k: p.build(dt=dt) for k, p in pops.items()}
+    t = np.arange(int(np.ceil(float(duration / ms))) + 2) * 1e-3
+    d1, d2 = desc.drives(t)
+    g["pyr1"].namespace["drive_soma1"] = TimedArray(d1 * pA, dt=1 * ms)
+    g["pyr2"].namespace["drive_apical2"] = TimedArray(d2 * pA, dt=1 * ms)
+    g["pyr1"].run_regularly("I_ext_soma = drive_soma1(t)", dt=1 * ms, when="start",
+                            name="pyr1_drive")
+    g["pyr2"].run_regularly("I_ext_apical = drive_apical2(t)", dt=1 * ms, when="start",
+                            name="pyr2_drive")
+    g["pyr1"].I_ext_apical = desc.I1_apical
+    g["pyr2"].I_ext_soma = desc.I2_soma
+    g["pv"].I_ext_soma = desc.I_pv
+    g["sst"].I_ext_soma = desc.I_sst
+    for key in ("pyr1", "pyr2"):
+        g[key].v_soma = (-70 + rng.uniform(0, 10, desc.n_pyr)) * mV
+    wiring = [  # name, pre, post, compartment, channel, G, stp
+        ("ff", "pyr1", "pyr2", "soma", "ampa", desc.G_ff, std_feedforward()),
+        ("pv_in", "pyr1", "pv", "soma", "ampa", desc.G_pv_in, std_feedforward()),
+        ("pv_out", "pv", "pyr2", "soma", "gaba", desc.G_pv_out, None),
+        ("fb", "pyr2", "pyr1", "apical", "ampa", desc.G_fb, stf_feedback()),
+        ("sst_in", "pyr2", "sst", "soma", "ampa", desc.G_sst_in, stf_feedback()),
+        ("sst_out", "sst", "pyr1", "apical", "gaba", desc.G_sst_out, None),
+        # burst-driven dendritic inhibition within each population: the authors'
+        # "fake inhibitory" STF pyr->pyr connections onto g_gaba_dend
+        ("rec1", "pyr1", "pyr1", "apical", "gaba", desc.G_rec, stf_feedback()),
+        ("rec2", "pyr2", "pyr2", "apical", "gaba", desc.G_rec, stf_feedback())]
+    syn = {}
+    for name, pre, post, comp, ch, G, stp in wiring:
+        if name.startswith("rec") and G == 0 * nS:
+            continue
+        k = _k(desc.p_connect, pops[pre].N)
+        i, j = fixed_indegree(rng, pops[pre].N, pops[post].N, k)
+        syn[name] = connect(FixedWeight(), g[pre], g[post], pops[post].model, comp, ch,
+                            w_init=1.0, w_scale=G / k, connect=dict(i=i, j=j), name=name,
+                            stp=stp)
+    mons = {"spikes1": SpikeMonitor(g["pyr1"], name="spikes1"),
+            "spikes2": SpikeMonitor(g["pyr2"], name="spikes2")}
+    net = Network(*g.values(), *syn.values(), *mons.values())
+    return dict(groups=g, synapses=syn, network=net, populations=pops, **mons)
+
+
+
+# ====================================================================== XOR
+@dataclass(frozen=True)
+class XORNet:
+    """Description of the XOR burstprop network, shared by the spiking and the rate version.
+
+    Payeur et al. 2021, Fig. 4 (SCIENCE.md 6.3, A14): two input, two hidden and
+    one output population, the burst-dependent rule on input->hidden and
+    hidden->output synapses, fixed STF feedback from the output to the hidden
+    dendrites.  The paper lets every weight be plastic and uses 500
+    neurons/population; here the second hidden population acts on the output
+    through PV interneurons (sign inversion, Dale's law) and receives its
+    feedback through SST interneurons, so that each hidden population's
+    feedback has the sign of its effect on the output (the paper learns
+    signed feedback pathways instead).  Targets are event rates ``e_max``
+    (true) and ``e_min`` (false).
+
+    Parameters
+    ----------
+    n_in, n_hid, n_out, n_pv, n_sst : int
+        Neurons per input population, hidden population, output population;
+        interneurons.
+    r_on, r_off : `Quantity`
+        Poisson rate of an input population for a 1 and a 0.
+    G_ih, G_ho : `Quantity`
+        Peak conductance a hidden (output) neuron receives from a whole
+        input (hidden-1) population at unit weight (STD synapses onto the soma).
+    G_pv_in, G_pv_out, G_fb, G_sst_in, G_sst_out : `Quantity`
+        Totals per postsynaptic neuron: hid2->PV (STD), PV->out.soma,
+        out->hid1.apical (STF), out->SST (STF), SST->hid2.apical.
+    I_hid, I_out, I_hid_apical, I_out_apical, I_pv, I_sst : `Quantity`
+        Constant bias currents.
+    noise_soma, noise_apical, noise_tau : `Quantity`
+        OU background of the pyramids (interneurons get ``noise_soma/3``).
+    eta_ih, eta_ho : float
+        Learning rates of the burst rule (paper 8e-3, 4e-3 over 2000 examples).
+    tau_pre, tau_avg : `Quantity`
+        Presynaptic event trace and moving averages (paper 100 ms, 2 s).
+    w_init, w_spread : float
+        Initial weights ``U(w_init - w_spread, w_init + w_spread)`` in [0, w_max = 1].
+    e_min, e_max : `Quantity`
+        Target output event rates (2 and 10 Hz).
+    teach_gain, teach_max : `Quantity`
+        Teacher current into the output dendrites: ``gain (target - e_out)``
+        (pA per Hz) clipped to ``+-teach_max``.
+    t_predict, t_learn, t_count : `Quantity`
+        Phases of one example (plasticity off, then on); the output event
+        rate is counted over the last ``t_count`` of the prediction phase.
+    """
+
+    n_in: int = 40
+    n_hid: int = 40
+    n_out: int = 40
+    n_pv: int = 20
+    n_sst: int = 20
+    r_on: object = _q(20 * Hz)
+    r_off: object = _q(1 * Hz)
+    G_ih: object = _q(80 * nS)
+    G_ho: object = _q(250 * nS)
+    G_pv_in: object = _q(60 * nS)
+    G_pv_out: object = _q(100 * nS)
+    G_fb: object = _q(400 * nS)
+    G_sst_in: object = _q(100 * nS)
+    G_sst_out: object = _q(150 * nS)
+    I_hid: object = _q(250 * pA)
+    I_out: object = _q(320 * pA)
+    I_hid_apical: object = _q(100 * pA)
+    I_out_apical: object = _q(100 * pA)
+    I_pv: object = _q(100 * pA)
+    I_sst: object = _q(0 * pA)
+    noise_soma: object = _q(150 * pA)
+    noise_apical: object = _q(150 * pA)
+    noise_tau: object = _q(5 * ms)
+    eta_ih: float = 0.05
+    eta_ho: float = 0.05
+    tau_pre: object = _q(100 * ms)
+    tau_avg: object = _q(2 * second)
+    w_init: float = 0.5
+    w_spread: float = 0.2
+    e_min: object = _q(2 * Hz)
+    e_max: object = _q(10 * Hz)
+    teach_gain: object = _q(40 * pA)
+    teach_max: object = _q(300 * pA)
+    t_predict: object = _q(600 * ms)
+    t_learn: object = _q(400 * ms)
+    t_count: object = _q(400 * ms)
+
+    def __post_init__(self):
+        for name in ("n_in", "n_hid", "n_out", "n_pv", "n_sst"):
+            check_size(name, getattr(self, name))
+        for name in ("r_on", "e_min", "e_max"):
+            check_quantity(name, getattr(self, name), Hz, positive=True)
+        check_quantity("r_off", self.r_off, Hz, nonnegative=True)
+        for name in ("G_ih", "G_ho", "G_pv_in", "G_pv_out", "G_fb", "G_sst_in", "G_sst_out"):
+            check_quantity(name, getattr(self, name), nS, nonnegative=True)
+        for name in ("I_hid", "I_out", "I_hid_apical", "I_out_apical", "I_pv", "I_sst"):
+            check_quantity(name, getattr(self, name), pA)
+        for name in ("noise_soma", "noise_apical", "teach_gain", "teach_max"):
+            check_quantity(name, getattr(self, name), pA, nonnegative=True)
+        for name in ("noise_tau", "tau_pre", "tau_avg", "t_predict", "t_learn", "t_count"):
+            check_quantity(name, getattr(self, name), ms, positive=True)
+        for name in ("eta_ih", "eta_ho"):
+            check_quantity(name, getattr(self, name), 1, nonnegative=True)
+        if not 0 <= self.w_init - self.w_spread and self.w_init + self.w_spread <= 1:
+            raise ModelError(f"Parameters 'w_init' = {self.w_init} and 'w_spread' = "
+                             f"{self.w_spread}: initial weights must lie in [0, 1].")
+        if self.t_count > self.t_predict:
+            raise ModelError(f"Parameter 't_count' = {self.t_count} must not exceed "
+                             f"'t_predict' = {self.t_predict}.")
+        if self.r_off >= self.r_on:
+            raise ModelError(f"Parameter 'r_off' = {self.r_off} must be below 'r_on' = "
+                             f"{self.r_on}.")
+
+    def input_rates(self, pattern):
+        """Poisson rates (Hz) of the two input populations for a 0/1 *pattern* of length 2."""
+        pattern = check_pattern(pattern)
+        return np.where(pattern > 0.5, float(self.r_on / Hz), float(self.r_off / Hz))
+
+    def target_rate(self, label):
+        """Target output event rate (Hz) for a boolean label."""
+        return float((self.e_max if label else self.e_min) / Hz)
+
+    def teacher(self, target_hz, output_hz):
+        """Teacher current (pA) into the output dendrites."""
+        value = float(self.teach_gain / pA) * (target_hz - output_hz)
+        limit = float(self.teach_max / pA)
+        return float(np.clip(value, -limit, limit))
+
+
+def check_pattern(pattern):
+    """An XOR input pattern: two values, each 0 or 1."""
+    arr = np.asarray(pattern, dtype=float)
+    if arr.shape != (2,) or not np.all(np.isin(arr, (0.0, 1.0))):
+        raise ModelError(f"XOR pattern {pattern!r} must be two values, each 0 or 1 "
+                         "(e.g. (0, 1)).")
+    return arr
+
+
+PLASTIC = ("in1_hid1", "in2_hid1", "in1_hid2", "in2_hid2", "hid1_out")
+
+
+def build_xor(desc, dt, seed=1):
+    """Build the spiking XOR network (inside a backend scope).
+
+    Returns a dict: ``groups`` (in1, in2, hid1, hid2, out, pv, sst),
+    ``synapses`` (plastic ones named in :data:`PLASTIC`), ``network``.
+    Inputs are :class:`~circuits.populations.InputLayer` Poisson neurons whose
+    ``pattern`` (0..1 of ``r_on``) the protocol sets per example.
+    """
+    rng = np.random.RandomState(seed)
+    detector = BurstDetector(tau_avg=desc.tau_avg, E_init=5 * Hz, P_init=0.2)
+    pyr = Population("pyr", _pyramid((desc.noise_soma, desc.noise_apical, desc.noise_tau)),
+                     1).with_mechanisms("soma", detector)
+    pops = {"hid1": Population("hid1", pyr.model, desc.n_hid),
+            "hid2": Population("hid2", pyr.model, desc.n_hid),
+            "out": Population("out", pyr.model, desc.n_out),
+            "pv": Population("pv", _interneuron("pv", desc.noise_soma / 3, desc.noise_tau),
+                             desc.n_pv, "pv"),
+            "sst": Population("sst", _interneuron("sst", desc.noise_soma / 3, desc.noise_tau),
+                              desc.n_sst, "sst")}
+    g = {k: p.build(dt=dt) for k, p in pops.items()}
+    for k in ("in1", "in2"):
+        g[k] = InputLayer(k, desc.n_in, phi_max=desc.r_on, spiking=True).build(dt=dt)
+        g[k].pattern = float(desc.r_off / desc.r_on)
+        g[k].r = float(desc.r_off / desc.r_on)
+    for k in ("hid1", "hid2"):
+        g[k].I_ext_soma, g[k].I_ext_apical = desc.I_hid, desc.I_hid_apical
+    g["out"].I_ext_soma, g["out"].I_ext_apical = desc.I_out, desc.I_out_apical
+    g["pv"].I_ext_soma, g["sst"].I_ext_soma = desc.I_pv, desc.I_sst
+    for k in ("hid1", "hid2", "out"):
+        g[k].v_soma = (-70 + rng.uniform(0, 10, pops[k].N)) * mV
+    syn = {}
+
+    def rule(eta):
+        return BurstRule(eta=eta, tau_pre=desc.tau_pre, w_min=0.0, w_max=1.0)
+
+    plastic = [("in1_hid1", "in1", "hid1", desc.G_ih, desc.n_in, desc.eta_ih),
+               ("in2_hid1", "in2", "hid1", desc.G_ih, desc.n_in, desc.eta_ih),
+               ("in1_hid2", "in1", "hid2", desc.G_ih, desc.n_in, desc.eta_ih),
+               ("in2_hid2", "in2", "hid2", desc.G_ih, desc.n_in, desc.eta_ih),
+               ("hid1_out", "hid1", "out", desc.G_ho, desc.n_hid, desc.eta_ho)]
+    for name, pre, post, G, n_pre, eta in plastic:
+        n_syn = n_pre * pops[post].N
+        w0 = rng.uniform(desc.w_init - desc.w_spread, desc.w_init + desc.w_spread, n_syn)
+        syn[name] = connect(rule(eta), g[pre], g[post], pops[post].model, "soma", "ampa",
+                            w_init=w0, w_scale=G / n_pre, connect=True, name=name,
+                            stp=std_feedforward())
+    fixed = [("pv_in", "hid2", "pv", "soma", "ampa", desc.G_pv_in, desc.n_hid, std_feedforward()),
+             ("pv_out", "pv", "out", "soma", "gaba", desc.G_pv_out, desc.n_pv, None),
+             ("fb", "out", "hid1", "apical", "ampa", desc.G_fb, desc.n_out, stf_feedback()),
+             ("sst_in", "out", "sst", "soma", "ampa", desc.G_sst_in, desc.n_out, stf_feedback()),
+             ("sst_out", "sst", "hid2", "apical", "gaba", desc.G_sst_out, desc.n_sst, None)]
+    for name, pre, post, comp, ch, G, n_pre, stp in fixed:
+        syn[name] = connect(FixedWeight(), g[pre], g[post], pops[post].model, comp, ch,
+                            w_init=1.0, w_scale=G / n_pre, connect=True, name=name, stp=stp)
+    net = Network(*g.values(), *syn.values())
+    return dict(groups=g, synapses=syn, network=net, populations=pops)
+
+
+class RateXOR:
+    """Rate version of the XOR burstprop network (same :class:`XORNet` description).
+
+    Payeur et al. 2021, rate burstprop (SCIENCE.md 6.6): each population is
+    one unit with an event rate ``e = F(I_soma)`` and a burst probability
+    ``p = sigmoid(a + b I_apical)``; the rule is ``dw = eta e_post (p - p_bar)
+    e_pre tau_pre`` per second of learning, with ``p_bar`` the burst
+    probability of the prediction phase (the moving average ``P_bar`` of
+    the spiking rule when ``tau_avg`` is long against the learning phase).
+    ``F`` and the burst-probability sigmoid are fitted to the spiking
+    pyramid of :func:`dendrites.presets.payeur_2021` with 150 pA OU noise
+    (threshold 290 pA, 0.033 Hz/pA; ``p = 0.08, 0.27, 0.54`` at 0, 100, 200 pA
+    apical current).  Synaptic currents are ``G w r c tau dV`` with the STD
+    (``c = 0.8``) or STF (``c = 0.15``, burst-rate driven) efficacy.
+    """
+
+    TAU_AMPA, DV_EXC, TAU_GABA, DV_INH = 5e-3, 65e-3, 10e-3, 15e-3
+    C_STD, C_STF = 0.8, 0.15
+    I_TH, SLOPE, SMOOTH = 290.0, 0.033, 30.0          # pA, Hz/pA, pA
+    P_A, P_B = -2.4, 0.013                          # logit intercept, per pA
+    PV_GAIN, PV_TH = 7.5, 3.4                       # Hz/Hz above the hid2 rate, Hz
+    SST_GAIN = 2.0                                   # SST Hz per Hz of output bursts
+
+    def __init__(self, desc, seed=1):
+        self.d = desc
+        rng = np.random.RandomState(seed)
+        lo, hi = desc.w_init - desc.w_spread, desc.w_init + desc.w_spread
+        self.w = {name: float(rng.uniform(lo, hi, 200).mean()) for name in PLASTIC}
+
+    def _F(self, current):
+        x = (current - self.I_TH) / self.SMOOTH
+        return self.SLOPE * self.SMOOTH * np.logaddexp(0.0, x)
+
+    def _p(self, apical):
+        return 1.0 / (1.0 + np.exp(-(self.P_A + self.P_B * apical)))
+
+    def _exc(self, G, w, rate, c=None):
+        return float(G / nS) * 1e-9 * w * rate * (c or self.C_STD) * self.TAU_AMPA * \
+            self.DV_EXC * 1e12
+
+    def forward(self, pattern, teacher=0.0):
+        """Event rates and burst probabilities (Hz, 1) of hid1, hid2, out for *pattern*."""
+        d = self.d
+        r = d.input_rates(pattern)
+        e = {}
+        for h in ("hid1", "hid2"):
+            e[h] = self._F(float(d.I_hid / pA) + self._exc(d.G_ih, self.w[f"in1_{h}"], r[0])
+                           + self._exc(d.G_ih, self.w[f"in2_{h}"], r[1]))
+        pv = self.PV_GAIN * max(e["hid2"] - self.PV_TH, 0.0)
+        inh = float(d.G_pv_out / nS) * 1e-9 * pv * self.TAU_GABA * self.DV_INH * 1e12
+        e["out"] = self._F(float(d.I_out / pA) + self._exc(d.G_ho, self.w["hid1_out"],
+                                                           e["hid1"]) - inh)
+        p = {"out": self._p(float(d.I_out_apical / pA) + teacher)}
+        burst_out = p["out"] * e["out"]
+        fb = self._exc(d.G_fb, 1.0, burst_out, self.C_STF)
+        sst = self.SST_GAIN * burst_out
+        fb_inh = float(d.G_sst_out / nS) * 1e-9 * sst * self.TAU_GABA * self.DV_INH * 1e12
+        p["hid1"] = self._p(float(d.I_hid_apical / pA) + fb)
+        p["hid2"] = self._p(float(d.I_hid_apical / pA) - fb_inh)
+        return e, p, r
+
+    def updates(self, pattern, label):
+        """Weight changes of one example (prediction, then teacher on for ``t_learn``)."""
+        e0, _, _ = self.forward(pattern)
+        teach = self.d.teacher(self.d.target_rate(label), e0["out"])
+        return self.delta(pattern, teach), teach
+
+    def delta(self, pattern, teacher):
+        """Weight changes (by :data:`PLASTIC` name) of one learning phase with *teacher* (pA)."""
+        d = self.d
+        _, p0, _ = self.forward(pattern)
+        e, p, r = self.forward(pattern, float(teacher))
+        scale = float(d.tau_pre / second) * float(d.t_learn / second)
+        dw = {}
+        for h in ("hid1", "hid2"):
+            for k, name in enumerate(("in1", "in2")):
+                dw[f"{name}_{h}"] = d.eta_ih * e[h] * (p[h] - p0[h]) * r[k] * scale
+        dw["hid1_out"] = d.eta_ho * e["out"] * (p["out"] - p0["out"]) * e["hid1"] * scale
+        return dw
+
+    def train(self, n_examples, seed=1):
+        """Train on cycles of the four patterns; returns rates and ``solved`` (8/4 Hz)."""
+        rng = np.random.RandomState(seed)
+        x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+        y = np.array([0, 1, 1, 0])
+        for _ in range(n_examples // 4):
+            for k in rng.permutation(4):
+                dw, _ = self.updates(x[k], y[k])
+                for name, v in dw.items():
+                    self.w[name] = float(np.clip(self.w[name] + v, 0.0, 1.0))
+        rates = np.array([self.forward(xx)[0]["out"] for xx in x])
+        solved = bool(rates[y == 1].min() >= 8.0 and rates[y == 0].max() <= 4.0)
+        return dict(output_rate=rates, solved=solved, weights=dict(self.w))

@@ -1,0 +1,320 @@
+"""Burstprop protocols of Payeur et al. (2021): burst multiplexing and spiking XOR learning.
+
+``multiplexing`` drives the somata of population 1 and the dendrites of
+population 2 of the propagation network (:func:`circuits.burstprop.build_propagation`)
+with incommensurate sinusoids and correlates, in 50 ms bins, the pop-2 event
+rate with the pop-1 somatic drive and the pop-1 burst probability with the
+pop-2 dendritic drive (SCIENCE.md 6.2, A12).  ``learn-xor`` trains the XOR
+network (:func:`circuits.burstprop.build_xor`) with the burst-dependent rule
+(SCIENCE.md 6.3, A14), one seed after the other.
+"""
+
+import logging
+import time
+
+import numpy as np
+from brian2 import Hz, ms, nS, pA, second
+
+from circuits.burstprop import (
+    PLASTIC,
+    Propagation,
+    RateXOR,
+    XORNet,
+    build_propagation,
+    build_xor,
+)
+from dendrites.errors import ModelError
+
+from .registry import protocol
+from .tasks import xor
+
+__all__ = ["binned_events", "lagged_correlation", "learn_xor", "multiplexing", "train_xor"]
+
+logger = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------ analysis
+def binned_events(t, i, edges, burst_isi=0.016):
+    """Event and burst counts per bin of a population spike train (times in second).
+
+    A spike starts an event if the neuron's preceding ISI exceeds *burst_isi*;
+    the second spike of a run of ISIs at most *burst_isi* registers a burst
+    (Payeur et al. 2021, Methods).
+    """
+    t, i = np.asarray(t, float), np.asarray(i)
+    order = np.lexsort((t, i))
+    t, i = t[order], i[order]
+    isi = np.r_[np.inf, np.diff(t)]
+    isi[np.r_[True, i[1:] != i[:-1]]] = np.inf
+    event = isi > burst_isi
+    burst = ~event & np.r_[False, event[:-1]]
+    return np.histogram(t[event], edges)[0], np.histogram(t[burst], edges)[0]
+
+
+def _corr(a, b):
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def lagged_correlation(x, signal, cross, max_lag):
+    """Correlation of *x* with *signal* at the best lag in ``[-max_lag, max_lag]`` bins.
+
+    *signal* and *cross* are functions of the bin shift giving the driving
+    signals; returns ``(r, lag, r_cross)`` where the cross correlation uses
+    the same lag (so it is not inflated by a search of its own).
+    """
+    best = None
+    for lag in range(-max_lag, max_lag + 1):
+        r = _corr(x, signal(lag))
+        if best is None or (np.isfinite(r) and (not np.isfinite(best[0]) or r > best[0])):
+            best = (r, lag, _corr(x, cross(lag)))
+    return best
+
+
+# -------------------------------------------------------------- multiplexing
+@protocol("multiplexing",
+          "Payeur 2021 propagation network: sinusoidal somatic drive of pop 1 and dendritic "
+          "drive of pop 2; pop-2 event rate vs pop-1 drive and pop-1 burst probability vs "
+          "pop-2 drive (burst multiplexing)",
+          dict(n_pyr=1000, n_pv=250, n_sst=250, p_connect=0.05, duration=12 * second,
+               t_skip=1 * second, bin=50 * ms, max_lag=2, G_ff=100 * nS, G_fb=500 * nS,
+               G_pv_in=60 * nS, G_pv_out=10 * nS, G_sst_in=100 * nS, G_sst_out=50 * nS,
+               G_rec=0 * nS, I1_soma=470 * pA, A1_soma=100 * pA, I2_apical=50 * pA,
+               A2_apical=150 * pA, I1_apical=-100 * pA, I2_soma=370 * pA, I_pv=100 * pA,
+               I_sst=-50 * pA, noise_soma=220 * pA, noise_apical=150 * pA, burst_isi=16 * ms,
+               dt=0.1 * ms),
+          quick=dict(n_pyr=400, n_pv=100, n_sst=100, p_connect=0.1, duration=6 * second,
+                     t_skip=0.5 * second))
+def multiplexing(p, ctx):
+    """Correlations are taken at the best lag within ``max_lag`` bins (reported).
+
+    Somatic adaptation makes the event rate lead a slow drive (a phase
+    advance of up to ~100 ms at 2 Hz), so a small lag window is allowed;
+    each cross term uses the lag chosen for the matched signal of the same
+    response.
+    """
+    for key in ("duration", "bin", "burst_isi", "dt"):
+        if p[key] <= 0 * second:
+            raise ModelError(f"Parameter '{key}' = {p[key]} must be positive.")
+    if p.t_skip < 0 * second:
+        raise ModelError(f"Parameter 't_skip' = {p.t_skip} must be >= 0 s.")
+    if p.t_skip + 10 * p.bin > p.duration:
+        raise ModelError(f"Parameter 'duration' = {p.duration} must exceed 't_skip' = "
+                         f"{p.t_skip} by at least 10 bins of {p.bin}.")
+    if p.max_lag < 0:
+        raise ModelError(f"Parameter 'max_lag' = {p.max_lag} must be >= 0 bins.")
+    desc = Propagation(n_pyr=p.n_pyr, n_pv=p.n_pv, n_sst=p.n_sst, p_connect=p.p_connect,
+                       G_ff=p.G_ff, G_fb=p.G_fb, G_pv_in=p.G_pv_in, G_pv_out=p.G_pv_out,
+                       G_sst_in=p.G_sst_in, G_sst_out=p.G_sst_out, I1_soma=p.I1_soma,
+                       A1_soma=p.A1_soma, I2_apical=p.I2_apical, A2_apical=p.A2_apical,
+                       I1_apical=p.I1_apical, I2_soma=p.I2_soma, I_pv=p.I_pv, I_sst=p.I_sst,
+                       G_rec=p.G_rec, noise_soma=p.noise_soma, noise_apical=p.noise_apical)
+    t0 = time.perf_counter()
+    with ctx.backend_scope(dt=p.dt) as be:
+        net = build_propagation(desc, p.duration, p.dt, seed=ctx.seed)
+        be.run(net["network"], p.duration)
+        be.finish()
+        t1, i1 = np.asarray(net["spikes1"].t / second), np.asarray(net["spikes1"].i)
+        t2, i2 = np.asarray(net["spikes2"].t / second), np.asarray(net["spikes2"].i)
+    wall = time.perf_counter() - t0
+    bw, skip, dur = (float(x / second) for x in (p.bin, p.t_skip, p.duration))
+    edges = np.arange(skip, dur + 1e-9, bw)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    isi = float(p.burst_isi / second)
+    E1, B1 = binned_events(t1, i1, edges, isi)
+    E2, B2 = binned_events(t2, i2, edges, isi)
+    P1 = np.where(E1 > 0, B1 / np.maximum(E1, 1), np.nan)
+    P2 = np.where(E2 > 0, B2 / np.maximum(E2, 1), np.nan)
+
+    def drive(k, lag):
+        return desc.drives(centres - lag * bw)[k]
+
+    ev = lagged_correlation(E2, lambda L: drive(0, L), lambda L: drive(1, L), p.max_lag)
+    bu = lagged_correlation(P1, lambda L: drive(1, L), lambda L: drive(0, L), p.max_lag)
+    n, span = desc.n_pyr, dur - skip
+    metrics = dict(
+        r_event_somatic=ev[0], r_burst_dendritic=bu[0], r_cross_event=ev[2],
+        r_cross_burst=bu[2], lag_event_ms=ev[1] * bw * 1e3, lag_burst_ms=bu[1] * bw * 1e3,
+        r_event1_somatic=_corr(E1, drive(0, 0)), r_burst2_dendritic=_corr(P2, drive(1, 0)),
+        event_rate_hz=[float(E1.sum() / n / span), float(E2.sum() / n / span)],
+        burst_probability=[float(B1.sum() / max(E1.sum(), 1)),
+                           float(B2.sum() / max(E2.sum(), 1))],
+        n_pyramids_per_population=int(n), wall_time_sim_s=wall)
+    d1, d2 = desc.drives(centres)
+    return metrics, dict(t_bin_s=centres, somatic_drive_pA=d1, dendritic_drive_pA=d2,
+                         events1=E1, bursts1=B1, events2=E2, bursts2=B2)
+
+
+# ------------------------------------------------------------------- XOR
+def _xor_desc(p):
+    return XORNet(n_in=p.n_per_pop, n_hid=p.n_per_pop, n_out=p.n_per_pop, n_pv=p.n_inter,
+                  n_sst=p.n_inter, eta_ih=p.eta_ih, eta_ho=p.eta_ho, tau_pre=p.tau_pre,
+                  tau_avg=p.tau_avg, e_min=p.e_min, e_max=p.e_max, t_predict=p.t_predict,
+                  t_learn=p.t_learn, t_count=p.t_count, teach_gain=p.teach_gain,
+                  G_fb=p.G_fb, G_ho=p.G_ho, G_ih=p.G_ih, G_pv_out=p.G_pv_out, I_out=p.I_out)
+
+
+def _counts(groups, keys):
+    return {k: (float(np.sum(groups[k].n_events_soma)), float(np.sum(groups[k].n_bursts_soma)))
+            for k in keys}
+
+
+def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None):
+    """Train one XOR network in a runtime backend scope; returns a dict of curves and rates.
+
+    Each example: plasticity off for ``t_predict`` (the output event rate
+    is counted over its last ``t_count``), then the teacher current into
+    the output dendrites and plasticity on for ``t_learn``.  Examples cycle
+    through the four patterns in a random order per cycle.
+    """
+    rng = np.random.RandomState(seed + 1000)
+    data = xor()
+    net = build_xor(desc, dt, seed=seed)
+    g, syn, network = net["groups"], net["synapses"], net["network"]
+    etas = {k: desc.eta_ho if k.endswith("_out") else desc.eta_ih for k in PLASTIC}
+    pyr = ("hid1", "hid2", "out")
+    if order is None:
+        order = np.concatenate([rng.permutation(4) for _ in range(n_examples // 4 + 1)])
+    order = np.asarray(order)[:n_examples]
+    curve, teach, weights = [], [], []
+
+    def present(k):
+        x = data.x_train[k]
+        rates = desc.input_rates(x) / float(desc.r_on / Hz)
+        g["in1"].pattern, g["in2"].pattern = rates
+
+    def measure(duration, tail):
+        be.run(network, duration - tail)
+        c0 = _counts(g, pyr)
+        be.run(network, tail)
+        c1 = _counts(g, pyr)
+        return {k: ((c1[k][0] - c0[k][0]) / g[k].N / float(tail / second),
+                    (c1[k][1] - c0[k][1]) / max(c1[k][0] - c0[k][0], 1)) for k in pyr}
+
+    for k in order:
+        present(k)
+        for name in PLASTIC:
+            syn[name].eta = 0.0
+        rates = measure(desc.t_predict, desc.t_count)
+        e_out = rates["out"][0]
+        current = desc.teacher(desc.target_rate(data.y_train[k]), e_out)
+        g["out"].I_ext_apical = desc.I_out_apical + current * pA
+        for name in PLASTIC:
+            syn[name].eta = etas[name]
+        be.run(network, desc.t_learn)
+        g["out"].I_ext_apical = desc.I_out_apical
+        curve.append(e_out)
+        teach.append(current)
+        weights.append([float(np.mean(syn[n].w)) for n in PLASTIC])
+    for name in PLASTIC:
+        syn[name].eta = 0.0
+    test = []
+    tdur = test_duration or desc.t_predict
+    for k in range(4):
+        present(k)
+        test.append(measure(tdur, min(desc.t_count * 2, tdur)))
+    return dict(order=order, curve=np.array(curve), teach=np.array(teach),
+                weights=np.array(weights).reshape(-1, len(PLASTIC)),
+                output_rate=np.array([r["out"][0] for r in test]),
+                hidden_rate=np.array([[r["hid1"][0], r["hid2"][0]] for r in test]),
+                output_burst_probability=np.array([r["out"][1] for r in test]))
+
+
+@protocol("learn-xor",
+          "Payeur 2021 spiking burstprop on XOR (2 input, 2 hidden, 1 output population): "
+          "output event rate per pattern after training with the burst-dependent rule",
+          dict(n_seeds=5, n_per_pop=20, n_inter=10, n_examples=60, t_predict=500 * ms,
+               t_learn=300 * ms, t_count=300 * ms, test_duration=1000 * ms, eta_ih=0.05,
+               eta_ho=0.05, tau_pre=100 * ms, tau_avg=2 * second, e_min=2 * Hz, e_max=10 * Hz,
+               teach_gain=40 * pA, G_fb=400 * nS, G_ho=250 * nS, G_ih=80 * nS,
+               G_pv_out=100 * nS, I_out=320 * pA, high_hz=8.0, low_hz=4.0, dt=0.2 * ms),
+          quick=dict(n_seeds=1, n_examples=24))
+def learn_xor(p, ctx):
+    """Seeds run one after the other in the runtime backend (the teacher closes a loop).
+
+    ``solved``: output event rate >= ``high_hz`` for (0,1) and (1,0) and
+    <= ``low_hz`` for (0,0) and (1,1) in the test after training.
+    """
+    if p.n_seeds < 1:
+        raise ModelError(f"Parameter 'n_seeds' = {p.n_seeds} must be at least 1.")
+    if p.n_examples < 0 or p.n_examples > 2000:
+        raise ModelError(f"Parameter 'n_examples' = {p.n_examples} must lie in [0, 2000] "
+                         "(the target is 'after <= 2000 examples').")
+    for key in ("t_predict", "t_learn", "t_count", "test_duration", "dt"):
+        if p[key] <= 0 * second:
+            raise ModelError(f"Parameter '{key}' = {p[key]} must be positive.")
+    if ctx.backend.endswith("standalone"):
+        raise ModelError(f"Backend {ctx.backend!r}: learn-xor closes a loop between phases "
+                         "(teacher from the measured output rate); allowed: numpy, cython.")
+    desc = _xor_desc(p)
+    labels = xor().y_train
+    rates, curves, hidden, weights, solved, orders = [], [], [], [], [], []
+    t0 = time.perf_counter()
+    for s in range(p.n_seeds):
+        with ctx.backend_scope(dt=p.dt, seed_offset=s) as be:
+            res = train_xor(desc, be, p.n_examples, ctx.seed + s, p.dt,
+                            test_duration=p.test_duration)
+        rates.append(res["output_rate"])
+        curves.append(res["curve"])
+        orders.append(res["order"])
+        hidden.append(res["hidden_rate"])
+        weights.append(res["weights"])
+        r = res["output_rate"]
+        solved.append(bool(np.all(r[labels == 1] >= p.high_hz)
+                           and np.all(r[labels == 0] <= p.low_hz)))
+    rates = np.array(rates)
+    gap = rates[:, labels == 1].min(axis=1) - rates[:, labels == 0].max(axis=1)
+    metrics = dict(
+        patterns=[list(map(int, x)) for x in xor().x_train], labels=labels.tolist(),
+        output_rate_hz=rates.tolist(), solved_seeds=int(np.sum(solved)),
+        solved=solved, n_seeds=int(p.n_seeds), margin_hz=gap.tolist(),
+        first_cycle_margin_hz=[_cycle_margin(c, o, labels, 0) for c, o in zip(curves, orders)],
+        last_cycle_margin_hz=[_cycle_margin(c, o, labels, -1) for c, o in zip(curves, orders)],
+        hidden_rate_hz=np.array(hidden).tolist(), wall_time_training_s=time.perf_counter() - t0,
+        rate_model_solves=bool(RateXOR(desc, seed=ctx.seed).train(4 * 100)["solved"]))
+    return metrics, dict(output_rate_hz=rates, curves=np.array(curves), orders=np.array(orders),
+                         labels=labels,
+                         mean_weights=np.array(weights), hidden_rate_hz=np.array(hidden))
+
+
+def _cycle_margin(curve, order, labels, which):
+    """Margin (min true - max false prediction-phase output rate) over one cycle of 4 examples."""
+    n = len(curve) // 4
+    if n == 0:
+        return float("nan")
+    k = 0 if which == 0 else n - 1
+    rates = np.empty(4)
+    rates[np.asarray(order[4 * k:4 * k + 4])] = curve[4 * k:4 * k + 4]
+    return float(rates[labels == 1].min() - rates[labels == 0].max())
+
+
+def teacher_sign_trial(desc, be, pattern, teachers, t_settle, dt, seed=1):
+    """Mean weight change of each plastic pathway after one learning phase per teacher current.
+
+    The network settles for *t_settle* with *pattern* and plasticity off; its
+    state is stored, then for each teacher current (pA, into the output
+    dendrites) it learns for ``desc.t_learn`` from that same state.  Returns
+    ``{teacher: {pathway: mean dw}}``: the spiking counterpart of
+    :meth:`circuits.burstprop.RateXOR.delta`.
+    """
+    net = build_xor(desc, dt, seed=seed)
+    g, syn, network = net["groups"], net["synapses"], net["network"]
+    rates = desc.input_rates(pattern) / float(desc.r_on / Hz)
+    g["in1"].pattern, g["in2"].pattern = rates
+    etas = {k: desc.eta_ho if k.endswith("_out") else desc.eta_ih for k in PLASTIC}
+    for name in PLASTIC:
+        syn[name].eta = 0.0
+    be.run(network, t_settle)
+    network.store("settled")
+    w0 = {k: np.asarray(syn[k].w).copy() for k in PLASTIC}
+    out = {}
+    for current in teachers:
+        network.restore("settled")
+        for name in PLASTIC:
+            syn[name].eta = etas[name]
+        g["out"].I_ext_apical = desc.I_out_apical + float(current) * pA
+        be.run(network, desc.t_learn)
+        out[float(current)] = {k: float(np.mean(np.asarray(syn[k].w) - w0[k])) for k in PLASTIC}
+    return out

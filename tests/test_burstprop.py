@@ -1,0 +1,152 @@
+"""Burstprop networks of Payeur et al. (2021): multiplexing, the sign of the burst rule in
+the XOR network, rate/spiking agreement and clear errors on bad input."""
+
+import numpy as np
+import pytest
+from brian2 import ms, nS, pA, second
+
+from circuits.burstprop import Propagation, RateXOR, XORNet, check_pattern
+from dendrites import ModelError
+from protocols import Backend, run
+from protocols.burstprop import teacher_sign_trial
+
+TEACH = 300.0   # pA into the output dendrites, +/- (teacher of the XOR network)
+
+
+# ------------------------------------------------------------------ multiplexing
+def test_multiplexing_small_network_multiplexes(tmp_path):
+    """Small network (150 pyramids/population, 4 s): events go up, bursts come down.
+
+    At this size a 50 ms bin holds ~50 pop-1 events, so the burst probability
+    is noisy (binomial s.d. ~0.06); only clearly positive matched
+    correlations are required here (measured 0.32 and 0.46), the A12
+    thresholds belong to the full-size protocol run.
+    """
+    summary, _ = run("multiplexing", tmp_path / "mux", backend="numpy", seed=3,
+                     overrides=dict(n_pyr=150, n_pv=40, n_sst=40, p_connect=0.33,
+                                    duration=4 * second, t_skip=0.5 * second,
+                                    dt=0.2 * ms))
+    m = summary["metrics"]
+    assert m["r_event_somatic"] > 0.15, m
+    assert m["r_burst_dendritic"] > 0.2, m
+    assert m["r_event1_somatic"] > 0.5, m       # pop 1 follows its own somatic drive
+    assert (tmp_path / "mux" / "summary.json").exists()
+
+
+# ------------------------------------------------------- burst-rule sign in XOR
+@pytest.fixture(scope="module")
+def sign_trial():
+    """One spiking learning phase per teacher sign from the same settled state (numpy)."""
+    desc = XORNet(n_in=15, n_hid=15, n_out=15, n_pv=8, n_sst=8, t_learn=300 * ms)
+    with Backend("numpy", seed=2, dt=0.2 * ms) as be:
+        dw = teacher_sign_trial(desc, be, (1, 0), (TEACH, -TEACH), 200 * ms, 0.2 * ms, seed=2)
+    return desc, dw
+
+
+def test_more_feedback_more_bursts_gives_ltp(sign_trial):
+    """Teacher up -> output bursts -> STF feedback -> hid1 bursts -> LTP of its active inputs.
+
+    Differences between the two teacher signs cancel the common drift
+    (P_bar starts at 0.2, not at each population's own burst probability).
+    The inactive input (in2, 1 Hz) changes far less than the active one.
+    hid2, which gets the feedback sign-inverted through SST interneurons, is
+    not tested: at this size its sign was not reliable (see the report).
+    """
+    _, dw = sign_trial
+    up, down = dw[TEACH], dw[-TEACH]
+    assert up["in1_hid1"] - down["in1_hid1"] > 0, dw
+    assert up["hid1_out"] - down["hid1_out"] > 0, dw
+    assert abs(up["in2_hid1"] - down["in2_hid1"]) < 0.5 * (up["in1_hid1"] - down["in1_hid1"])
+
+
+def test_rate_and_spiking_agree_on_update_signs(sign_trial):
+    """The rate network of the same description predicts the signs of the spiking updates."""
+    desc, dw = sign_trial
+    rate = RateXOR(desc, seed=2)
+    up, down = rate.delta((1, 0), TEACH), rate.delta((1, 0), -TEACH)
+    for name in ("in1_hid1", "hid1_out"):
+        assert np.sign(up[name] - down[name]) == np.sign(dw[TEACH][name] - dw[-TEACH][name]), \
+            (name, up, down, dw)
+
+
+def test_rate_rule_sign_follows_target():
+    """Rate burstprop: a target above the output raises the hidden-1 weights, below lowers them."""
+    rate = RateXOR(XORNet())
+    dw_true, teach_true = rate.updates((1, 0), 1)
+    dw_false, teach_false = rate.updates((1, 1), 0)
+    assert teach_true > 0 and dw_true["in1_hid1"] > 0 and dw_true["in1_hid2"] < 0
+    assert dw_true["in2_hid1"] < dw_true["in1_hid1"]          # inactive input: small trace
+    if teach_false < 0:
+        assert dw_false["in1_hid1"] < 0 and dw_false["in1_hid2"] > 0
+
+
+def test_rate_xor_is_deterministic():
+    a = RateXOR(XORNet(), seed=4).train(40, seed=4)
+    b = RateXOR(XORNet(), seed=4).train(40, seed=4)
+    np.testing.assert_array_equal(a["output_rate"], b["output_rate"])
+
+
+# --------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("kwargs, word", [(dict(n_hid=0), "n_hid"), (dict(n_out=2.5), "n_out"),
+                                          (dict(t_learn=-1 * ms), "t_learn"),
+                                          (dict(G_fb=5 * pA), "G_fb"),
+                                          (dict(t_count=900 * ms), "t_count")])
+def test_xor_description_rejects_bad_values(kwargs, word):
+    with pytest.raises(ModelError, match=word):
+        XORNet(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, word", [(dict(n_pyr=0), "n_pyr"), (dict(n_sst=-3), "n_sst"),
+                                          (dict(p_connect=1.5), "p_connect"),
+                                          (dict(period1=-500 * ms), "period1"),
+                                          (dict(G_ff=-1 * nS), "G_ff")])
+def test_propagation_description_rejects_bad_values(kwargs, word):
+    with pytest.raises(ModelError, match=word):
+        Propagation(**kwargs)
+
+
+@pytest.mark.parametrize("pattern", [(0, 2), (0, 1, 1), "01", ((0, 1),), (0.5, 1)])
+def test_malformed_pattern(pattern):
+    with pytest.raises(ModelError, match="pattern"):
+        check_pattern(pattern)
+    with pytest.raises(ModelError, match="pattern"):
+        XORNet().input_rates(pattern)
+
+
+@pytest.mark.parametrize("name, overrides, word", [
+    ("multiplexing", dict(duration=-1 * second), "duration"),
+    ("multiplexing", dict(n_pyr=0), "n_pyr"),
+    ("multiplexing", dict(duration=0.4 * second), "duration"),
+    ("learn-xor", dict(n_per_pop=0), "n_in"),
+    ("learn-xor", dict(t_learn=-300 * ms), "t_learn"),
+    ("learn-xor", dict(n_examples=5000), "n_examples"),
+    ("learn-xor", dict(n_seeds=0), "n_seeds")])
+def test_protocol_bad_input_writes_nothing(tmp_path, name, overrides, word):
+    out = tmp_path / "run"
+    with pytest.raises(ModelError, match=word):
+        run(name, out, backend="numpy", overrides=overrides)
+    assert not out.exists()
+
+
+def test_learn_xor_refuses_standalone(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(ModelError, match="cpp_standalone"):
+        run("learn-xor", out, backend="cpp_standalone", quick=True)
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------ XOR training
+@pytest.mark.slow
+def test_learn_xor_quick_makes_progress(tmp_path):
+    """Quick learn-xor (1 seed, 24 examples of 0.8 s, 20 neurons/population; ~3 min, cython).
+
+    The solved criterion is not expected at this size.  Stated progress: the
+    burst-dependent rule drives the hidden-1 -> output weights up by at least
+    0.1 (from 0.5; measured 0.50 -> 0.73) because the teacher mostly asks for
+    more output events early on, and every output rate is finite.
+    """
+    summary, arrays = run("learn-xor", tmp_path / "xor", backend="cython", quick=True)
+    w = np.asarray(arrays["mean_weights"])[0]
+    assert w[-1, 4] - w[0, 4] >= 0.1, w[:, 4]
+    assert np.all(np.isfinite(summary["metrics"]["output_rate_hz"]))
+    assert summary["metrics"]["solved_seeds"] in (0, 1)
