@@ -1,0 +1,177 @@
+"""Guerguiev, Lillicrap & Richards (2017): learning digits with segregated dendrites.
+
+``learn-digits``: the network of :mod:`circuits.guerguiev` with 0, 1 and 2
+hidden layers learns the 8x8 digits scikit-learn ships (64 inputs, 1,348
+training and 449 test images), online, one example per forward (50 ms) and
+target (50 ms) phase, with the plateau-difference rule in the hidden layers
+and random fixed feedback from the output to the hidden apical dendrites
+(eLife 6:e22901, Figs. 5 and 7A; SCIENCE.md section 4).  After every epoch
+the test set is shown without targets and without learning, each image for
+``test_repeats`` cycles of 100 ms; the prediction is the output neuron with
+the largest mean rate from 30 ms into each cycle to its end (70 ms per cycle;
+the paper: 250 ms test phases integrated over their last 220 ms).  For every learned example the hidden-layer
+update of the rule is compared with the update exact backprop makes on the
+same forward pass (loss of the output rule); the angle between the
+flattened matrices is averaged over each epoch (Fig. 7A).
+
+Hidden sizes are scaled to 64 inputs: 64-500-10 and 64-500-100-10 by default
+(``hidden_sizes``; depth d uses the first d).  Learning rates per depth
+(hidden layers first, output last) were tuned on digits with a NumPy
+steady-state rate version of the same equations.
+"""
+
+import logging
+import time
+
+import numpy as np
+from brian2 import Hz, ms
+
+from circuits.guerguiev import MODES, Guerguiev2017, build_guerguiev, initial_weights
+from dendrites.errors import ModelError, check_choice
+
+from .registry import protocol
+from .tasks import load_task
+
+__all__ = ["describe", "learn_digits", "train_and_test"]
+
+logger = logging.getLogger(__name__)
+
+TASKS = ("digits", "mnist")
+MAX_DEPTH = 2
+
+DEFAULTS = dict(task="digits", task_path="", depths=[0, 1, 2], hidden_sizes=[500, 100],
+                eta_0=[1.0], eta_1=[3.0, 0.21], eta_2=[3.0, 3.0, 1.0], epochs=10,
+                n_train=0, n_test=0, mode="spiking", dt=1 * ms, T_forward=50 * ms,
+                T_target=50 * ms, T_integrate=20 * ms, lambda_max=200 * Hz, g_B=0.6, g_A=0.0,
+                g_D=0.6, w_sd=1.0, y_scale=3.0, test_repeats=1)
+# quick: depths 0 and 1 (64-500-10), 2 epochs of 600 examples, 150 test images
+QUICK = dict(depths=[0, 1], epochs=2, n_train=600, n_test=150)
+
+
+def _check(p):
+    check_choice("task", p.task, TASKS)
+    check_choice("mode", p.mode, MODES)
+    if p.test_repeats < 1:
+        raise ModelError(f"Parameter 'test_repeats' = {p.test_repeats} must be at least 1.")
+    if p.epochs < 1:
+        raise ModelError(f"Parameter 'epochs' = {p.epochs} must be at least 1.")
+    for key in ("n_train", "n_test"):
+        if p[key] < 0:
+            raise ModelError(f"Parameter '{key}' = {p[key]} must be >= 0 (0 = the whole set).")
+    depths = list(p.depths)
+    if not depths or any(not isinstance(d, (int, np.integer)) or not 0 <= d <= MAX_DEPTH
+                         for d in depths) or len(set(depths)) != len(depths):
+        raise ModelError(f"Parameter 'depths' = {depths} must list distinct hidden-layer counts "
+                         f"from 0 to {MAX_DEPTH}.")
+    hidden = list(p.hidden_sizes)
+    if len(hidden) < max(depths):
+        raise ModelError(f"Parameter 'hidden_sizes' = {hidden} has {len(hidden)} sizes; depth "
+                         f"{max(depths)} needs {max(depths)} (depth d uses the first d).")
+    if any(not isinstance(n, (int, np.integer)) or n < 1 for n in hidden):
+        raise ModelError(f"Parameter 'hidden_sizes' = {hidden} must hold positive integers.")
+    for d in depths:
+        eta = list(p[f"eta_{d}"])
+        if len(eta) != d + 1 or any(e < 0 for e in eta):
+            raise ModelError(f"Parameter 'eta_{d}' = {eta} must hold {d + 1} non-negative "
+                             f"learning rates (hidden layers first, output last).")
+
+
+def _dataset(p, seed):
+    kw = {"seed": seed}
+    if p.task == "mnist":
+        if not p.task_path:
+            raise ModelError("Task 'mnist' needs 'task_path' (a local .npz or IDX directory).")
+        kw["path"] = p.task_path
+    ds = load_task(p.task, **kw)
+    return ds.subset(p.n_train or None, p.n_test or None)
+
+
+def describe(p, depth, n_in, n_out):
+    """The network description of one depth from the protocol parameters."""
+    sizes = (n_in, *p.hidden_sizes[:depth], n_out)
+    return Guerguiev2017(sizes=sizes, g_B=p.g_B, g_A=p.g_A, g_D=p.g_D,
+                         lambda_max=p.lambda_max, T_forward=p.T_forward, T_target=p.T_target,
+                         T_integrate=p.T_integrate, eta=tuple(p[f"eta_{depth}"]), w_sd=p.w_sd,
+                         y_scale=p.y_scale)
+
+
+def train_and_test(desc, mode, ds, epochs, be, seed, test_repeats=1):
+    """Train online for *epochs* (test after each); returns curves and per-cycle angles."""
+    rng = np.random.default_rng([seed, 11])
+    net = build_guerguiev(desc, mode, initial_weights(desc, np.random.default_rng([seed, 3])))
+    nw = net.network()
+    test_err, angles = [], []
+    for _ in range(epochs):
+        order = rng.permutation(len(ds.x_train))
+        net.present(ds.x_train[order], ds.y_train[order])
+        start = len(net.records)
+        be.run(nw, net.duration())
+        net.close_cycle()
+        angles.append([[r["angle"][k] for r in net.records[start:]]
+                       for k in range(1, desc.n_hidden + 1)])
+        net.predictions = []
+        net.present(np.repeat(ds.x_test, test_repeats, axis=0), learning=False)
+        be.run(nw, net.duration())
+        net.close_cycle()
+        rates = np.asarray(net.predictions).reshape(len(ds.x_test), test_repeats, -1)
+        pred = np.argmax(rates.mean(axis=1), axis=1)
+        test_err.append(float(np.mean(pred != ds.y_test)))
+        logger.info("sizes %s epoch %d: test error %.4f, angle %s", desc.sizes, len(test_err),
+                    test_err[-1], [float(np.nanmean(a)) for a in angles[-1]])
+    return dict(test_error=test_err, angles=np.asarray(angles), net=net)
+
+
+@protocol("learn-digits",
+          "Guerguiev et al. 2017 segregated-dendrite network (0, 1, 2 hidden layers, spiking) "
+          "learns 8x8 digits with plateau-difference hidden updates and random feedback; test "
+          "error per depth and the angle of the hidden update to backprop per epoch",
+          DEFAULTS, quick=QUICK)
+def learn_digits(p, ctx):
+    """Train and test each depth; metrics keyed by depth (as strings)."""
+    _check(p)
+    ds = _dataset(p, ctx.seed)
+    descs = {d: describe(p, d, ds.n_inputs, ds.n_outputs) for d in p.depths}
+    metrics = dict(test_error={}, test_error_curve={}, wall_time_s={}, sizes={}, eta={},
+                   angle_to_backprop_deg_by_depth={}, mode=p.mode,
+                   n_train=len(ds.x_train), n_test=len(ds.x_test))
+    arrays = {}
+    for d, desc in descs.items():
+        t0 = time.perf_counter()
+        with ctx.backend_scope(dt=p.dt, seed_offset=d) as be:
+            res = train_and_test(desc, p.mode, ds, p.epochs, be, ctx.seed, p.test_repeats)
+            be.finish()
+        key = str(d)
+        metrics["wall_time_s"][key] = time.perf_counter() - t0
+        metrics["test_error"][key] = res["test_error"][-1]
+        metrics["test_error_curve"][key] = res["test_error"]
+        metrics["sizes"][key], metrics["eta"][key] = list(desc.sizes), list(desc.eta)
+        arrays[f"test_error_depth{d}"] = np.asarray(res["test_error"])
+        if d > 0:
+            ang = res["angles"]            # (epochs, hidden layers, cycles)
+            metrics["angle_to_backprop_deg_by_depth"][key] = {
+                str(k + 1): np.nanmean(ang[:, k, :], axis=1).tolist() for k in range(d)}
+            arrays[f"angle_per_example_depth{d}"] = ang[:, -1, :].ravel()
+    ref = "1" if "1" in metrics["angle_to_backprop_deg_by_depth"] else None
+    if ref is None and metrics["angle_to_backprop_deg_by_depth"]:
+        ref = min(metrics["angle_to_backprop_deg_by_depth"])
+    metrics["angle_to_backprop_deg"] = (
+        metrics["angle_to_backprop_deg_by_depth"][ref][ref] if ref else [])
+    metrics["targets"] = _targets(metrics)
+    return metrics, arrays
+
+
+def _targets(m):
+    err, ang = m["test_error"], m["angle_to_backprop_deg"]
+    t = {}
+    if "0" in err and "1" in err:
+        t["1 hidden layer beats 0"] = err["1"] < err["0"]
+    if "1" in err and "2" in err:
+        t["2 hidden layers within 1 point of 1"] = err["2"] <= err["1"] + 0.01
+    if "1" in err:
+        t["1 hidden layer test error <= 10 %"] = err["1"] <= 0.10
+    if ang:
+        t["angle < 90 deg every epoch"] = bool(np.all(np.asarray(ang) < 90))
+        # epochs 10, 11, ... (None when fewer than 10 epochs ran)
+        t["angle < 60 deg from epoch 10 on"] = (bool(np.all(np.asarray(ang[9:]) < 60))
+                                                if len(ang) >= 10 else None)
+    return t
