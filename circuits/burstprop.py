@@ -119,17 +119,17 @@ class Propagation:
         Constant currents (pyr1 dendrites, pyr2 somata, interneurons).
     """
 
-    n_pyr: int = 1000
-    n_pv: int = 250
-    n_sst: int = 250
+    n_pyr: int = 2000
+    n_pv: int = 500
+    n_sst: int = 500
     p_connect: float = 0.05
     G_ff: object = _q(100 * nS)
     G_pv_in: object = _q(60 * nS)
-    G_pv_out: object = _q(10 * nS)
-    G_fb: object = _q(500 * nS)
+    G_pv_out: object = _q(3 * nS)
+    G_fb: object = _q(550 * nS)
     G_sst_in: object = _q(100 * nS)
-    G_sst_out: object = _q(50 * nS)
-    G_rec: object = _q(0 * nS)
+    G_sst_out: object = _q(20 * nS)
+    G_rec: object = _q(300 * nS)
     noise_soma: object = _q(220 * pA)
     noise_apical: object = _q(150 * pA)
     noise_inter: object = _q(50 * pA)
@@ -137,10 +137,10 @@ class Propagation:
     I1_soma: object = _q(470 * pA)
     A1_soma: object = _q(100 * pA)
     period1: object = _q(500 * ms)
-    I2_apical: object = _q(50 * pA)
-    A2_apical: object = _q(150 * pA)
+    I2_apical: object = _q(150 * pA)
+    A2_apical: object = _q(200 * pA)
     period2: object = _q(500 * np.sqrt(5) * ms)
-    I1_apical: object = _q(-100 * pA)
+    I1_apical: object = _q(-50 * pA)
     I2_soma: object = _q(370 * pA)
     I_pv: object = _q(100 * pA)
     I_sst: object = _q(-50 * pA)

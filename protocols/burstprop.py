@@ -78,11 +78,11 @@ def lagged_correlation(x, signal, cross, max_lag):
           "Payeur 2021 propagation network: sinusoidal somatic drive of pop 1 and dendritic "
           "drive of pop 2; pop-2 event rate vs pop-1 drive and pop-1 burst probability vs "
           "pop-2 drive (burst multiplexing)",
-          dict(n_pyr=1000, n_pv=250, n_sst=250, p_connect=0.05, duration=12 * second,
-               t_skip=1 * second, bin=50 * ms, max_lag=2, G_ff=100 * nS, G_fb=500 * nS,
-               G_pv_in=60 * nS, G_pv_out=10 * nS, G_sst_in=100 * nS, G_sst_out=50 * nS,
-               G_rec=0 * nS, I1_soma=470 * pA, A1_soma=100 * pA, I2_apical=50 * pA,
-               A2_apical=150 * pA, I1_apical=-100 * pA, I2_soma=370 * pA, I_pv=100 * pA,
+          dict(n_pyr=2000, n_pv=500, n_sst=500, p_connect=0.05, duration=12 * second,
+               t_skip=1 * second, bin=50 * ms, max_lag=2, G_ff=100 * nS, G_fb=550 * nS,
+               G_pv_in=60 * nS, G_pv_out=3 * nS, G_sst_in=100 * nS, G_sst_out=20 * nS,
+               G_rec=300 * nS, I1_soma=470 * pA, A1_soma=100 * pA, I2_apical=150 * pA,
+               A2_apical=200 * pA, I1_apical=-50 * pA, I2_soma=370 * pA, I_pv=100 * pA,
                I_sst=-50 * pA, noise_soma=220 * pA, noise_apical=150 * pA, burst_isi=16 * ms,
                dt=0.1 * ms),
           quick=dict(n_pyr=400, n_pv=100, n_sst=100, p_connect=0.1, duration=6 * second,
@@ -94,6 +94,19 @@ def multiplexing(p, ctx):
     advance of up to ~100 ms at 2 Hz), so a small lag window is allowed;
     each cross term uses the lag chosen for the matched signal of the same
     response.
+
+    Calibration of the defaults (2000 pyramids/population, in-degree 100):
+    a strong PV pathway (``G_pv_out`` 10 nS) made pop 2 a differentiator
+    of pop-1 events (feedforward excitation minus slightly later
+    inhibition; r(E2, E1) ~ 0.45), a weak one let the pop1 <-> pop2 loop
+    oscillate.  The authors' burst-driven dendritic inhibition within each
+    population (STF ``G_rec``, "fake inhibitory" pyr->pyr in
+    sim_propagation.cpp) stabilises the loop, which allows weak PV
+    (3 nS) and stronger STF feedback (550 nS).  A higher pop-2 dendritic
+    mean (150 pA) raises the pop-2 burst fraction, so that bursts rather
+    than single spikes dominate what the STF feedback transmits; pop-1
+    dendrites sit closer to their burst threshold (-50 pA) so that the
+    feedback acts on the linear part of the burst-probability curve.
     """
     for key in ("duration", "bin", "burst_isi", "dt"):
         if p[key] <= 0 * second:
