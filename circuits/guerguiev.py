@@ -21,8 +21,11 @@ exponential traces; the basal potential is ``B = W PSP_in + b``, the apical
 ``dC/dt = -g_L C + g_B (B - C) + g_A (A - C)``, output somata
 ``dU/dt = -g_L U + g_D (V - U) + I`` with the teaching current ``I = g_E (E_E
 - U) + g_I (E_I - U)`` in the target phase only (``g_E`` one-hot, ``g_I = 1 -
-g_E``, in 1/ms).  Each cycle is a forward phase then a target phase; exact
-means over the last ``T_integrate`` of each phase are accumulated in Brian2.
+g_E``, in 1/ms).  Each learning cycle is a forward phase then a target phase;
+exact means over the last ``T_integrate`` of each phase are accumulated in
+Brian2 (windows timed from the cycle start ``t_start``).  A test cycle is one
+``T_test`` phase without teaching; the output rate is averaged over its last
+``T_test_integrate``.
 
 Weights change once per cycle, at its end, in Python (a ``NetworkOperation``
 of :class:`GuerguievNetwork`), from those means (authors' ``update_W``):
@@ -58,6 +61,7 @@ __all__ = [
     "Guerguiev2017",
     "GuerguievNetwork",
     "angle_deg",
+    "backprop_deltas",
     "backprop_hidden",
     "build_guerguiev",
     "hidden_update",
@@ -101,6 +105,10 @@ class Guerguiev2017:
         PSP kernel time constants (10 ms, 3 ms).
     T_forward, T_target, T_integrate : `Quantity`
         Phase lengths (50 ms) and the averaging window at the end of each (20 ms).
+    T_test, T_test_integrate : `Quantity`
+        Test phase per image (250 ms, no teaching, no learning) and the window at its
+        end over which the output rates are averaged for the prediction (220 ms; the
+        paper's values, SCIENCE.md section 4.2).
     P_hidden, P_final : `Quantity`
         Loss scales ``20/lambda_max`` and ``20/lambda_max**2`` (in ms, ms**2).
     eta : tuple of float
@@ -125,6 +133,8 @@ class Guerguiev2017:
     T_forward: object = _q(50 * ms)
     T_target: object = _q(50 * ms)
     T_integrate: object = _q(20 * ms)
+    T_test: object = _q(250 * ms)
+    T_test_integrate: object = _q(220 * ms)
     P_hidden: object = None
     P_final: object = None
     eta: tuple = (3.0, 0.21)
@@ -171,7 +181,8 @@ class Guerguiev2017:
             check_quantity(name, getattr(self, name), 1, nonnegative=True)
         check_quantity("g_L", self.g_L, 1, positive=True)
         check_quantity("lambda_max", self.lambda_max, Hz, positive=True)
-        for name in ("tau_L", "tau_s", "T_forward", "T_target", "T_integrate"):
+        for name in ("tau_L", "tau_s", "T_forward", "T_target", "T_integrate", "T_test",
+                     "T_test_integrate"):
             check_quantity(name, getattr(self, name), ms, positive=True)
         check_quantity("P_hidden", self.P_hidden, ms, positive=True)
         check_quantity("P_final", self.P_final, ms ** 2, positive=True)
@@ -181,6 +192,9 @@ class Guerguiev2017:
         if not (self.T_integrate <= self.T_forward and self.T_integrate <= self.T_target):
             raise ModelError(f"Parameter 'T_integrate' = {self.T_integrate} must not exceed the "
                              f"phase lengths ({self.T_forward}, {self.T_target}).")
+        if not self.T_test_integrate <= self.T_test:
+            raise ModelError(f"Parameter 'T_test_integrate' = {self.T_test_integrate} must not "
+                             f"exceed 'T_test' = {self.T_test}.")
 
 
 def initial_weights(desc, rng):
@@ -218,22 +232,32 @@ def output_update(desc, lam_t, U_f, psp_in):
     return np.outer(e, psp_in), e
 
 
-def backprop_hidden(desc, W, lam_t, U_f, C_fs, psps):
-    """Exact backprop updates of every hidden layer for the output loss of the paper.
+def backprop_deltas(desc, W, lam_t, U_f, C_fs):
+    """Backprop's per-neuron factors ``{k: delta_k}`` of every hidden layer.
 
-    ``L = P_final/2 ||<lambda_U>_t - lambda_max sigma(U_f)||^2`` with ``U_f = k_D V``,
-    ``V = W_out PSP_h + b`` and ``PSP_h = lambda_max sigma(C_f)`` (the kernel
-    integrates to 1), ``C_f = k_B B``; returns ``{k: -dL/dW_k}``.
+    ``-dL/dW_k = outer(delta_k, PSP_{k-1})`` and ``-dL/db_k = delta_k`` for the
+    output loss of the paper, ``L = P_final/2 ||<lambda_U>_t - lambda_max
+    sigma(U_f)||^2`` with ``U_f = k_D V``, ``V = W_out PSP_h + b`` and
+    ``PSP_h = lambda_max sigma(C_f)`` (the kernel integrates to 1), ``C_f = k_B B``.
     """
     lam = float(desc.lambda_max * ms)
-    _, e = output_update(desc, lam_t, U_f, psps[-1])
+    s = sigma(U_f)
+    delta = (float(desc.P_final / ms ** 2) * (np.asarray(lam_t) - lam * s) * desc.k_D * lam
+             * s * (1 - s))
     L = len(desc.sizes) - 1
-    out, delta = {}, e
+    out = {}
     for k in range(L - 1, 0, -1):
         s = sigma(C_fs[k - 1])
         delta = (W[f"ff_{k + 1}"].T @ delta) * lam * s * (1 - s) * desc.k_B
-        out[k] = np.outer(delta, psps[k - 1])
+        out[k] = delta
     return out
+
+
+def backprop_hidden(desc, W, lam_t, U_f, C_fs, psps):
+    """Exact backprop updates of every hidden layer, ``{k: -dL/dW_k}`` (see
+    :func:`backprop_deltas`)."""
+    return {k: np.outer(d, psps[k - 1])
+            for k, d in backprop_deltas(desc, W, lam_t, U_f, C_fs).items()}
 
 
 def angle_deg(a, b):
@@ -257,7 +281,8 @@ tau_s : second (shared, constant)
 """
 
 _WINDOWS = """
-pos = timestep(t, dt) % timestep(T_fwd + T_tgt, dt) : integer
+pos = timestep(t - t_start, dt) : integer
+t_start : second (shared)
 in_fwd = int(pos >= timestep(T_fwd - T_int, dt))*int(pos < timestep(T_fwd, dt)) : 1
 in_tgt = int(pos >= timestep(T_fwd + T_tgt - T_int, dt)) : 1
 in_tphase = int(pos >= timestep(T_fwd, dt)) : 1
@@ -294,8 +319,10 @@ rate = lambda_max*0.5*(1 + tanh(0.5*U/mV)) : Hz
 dU_f/dt = in_fwd*U/T_int : volt
 drate_t/dt = in_tgt*rate/T_int : Hz
 drate_f/dt = in_fwd*rate/T_int : Hz
-in_late = int(pos >= timestep(T_fwd - T_int, dt)) : 1
-drate_w/dt = in_late*rate/(T_tgt + T_int) : Hz
+in_late = int(pos >= timestep(T_test - T_test_int, dt)) : 1
+drate_w/dt = in_late*rate/T_test_int : Hz
+T_test : second (shared, constant)
+T_test_int : second (shared, constant)
 g_D : Hz (shared, constant)
 E_E : volt (shared, constant)
 E_I : volt (shared, constant)
@@ -305,11 +332,15 @@ E_I : volt (shared, constant)
 class GuerguievNetwork:
     """A built network: groups, synapses, weights (master copies) and the cycle operation.
 
-    The operation runs at the start of every cycle ``n >= 1``: it learns from
-    cycle ``n - 1`` (when ``learning``), records the rule's and backprop's
-    hidden updates, then presents the next example of the schedule set by
-    :meth:`present`.  Call :meth:`close_cycle` after each run for the last
-    cycle.
+    A cycle is a forward then a target phase (``T_forward + T_target``) when
+    learning, one test phase (``T_test``, no teaching) otherwise.  The
+    operation ticks every ``gcd`` of the phase lengths; at each cycle end it
+    learns from the cycle (when ``learning``), recording the angle of each
+    hidden update to backprop's, or stores the prediction (mean output rate
+    over the last ``T_test_integrate``), then presents the next example of the
+    schedule set by :meth:`present` and restarts the windows (``t0``).  Call
+    :meth:`close_cycle` after each run for the last cycle.  Learning rates are
+    ``desc.eta`` times ``eta_scale`` (a schedule sets it, e.g. per epoch).
     """
 
     def __init__(self, desc, mode, groups, synapses, weights):
@@ -317,15 +348,21 @@ class GuerguievNetwork:
         self.groups, self.synapses = groups, synapses
         self.W = weights
         self.learning = True
+        self.eta_scale = 1.0
         self.schedule, self.labels = None, None
-        self.cursor, self._done = 0, -1
+        self.cursor = 0
+        self._open = False         # a cycle is running and not yet closed
+        self._end = 0              # time step at which the open cycle ends
         self.records = []          # per learned cycle: dict of angles and plateau data
-        self.predictions = []      # per cycle when not learning: mean output rate (1/ms)
-                                   # from T_forward - T_integrate to the cycle's end
+        self.predictions = []      # per test cycle: mean output rate (1/ms) over the last
+                                   # T_test_integrate
         self.keep_updates = False
         self._index = {name: (np.asarray(s.j[:]), np.asarray(s.i[:]))
                        for name, s in synapses.items()}
-        self.op = NetworkOperation(self._cycle, dt=desc.T_cycle, when="start", order=-10,
+        step = defaultclock.dt
+        ticks = [round(float(T / step)) for T in (desc.T_forward, desc.T_target, desc.T_test)]
+        self._tick = int(np.gcd.reduce(ticks))
+        self.op = NetworkOperation(self._cycle, dt=self._tick * step, when="start", order=-10,
                                    name="guerguiev_cycle")
 
     @property
@@ -335,6 +372,11 @@ class GuerguievNetwork:
     def network(self):
         return Network(*self.objects)
 
+    @property
+    def T_cycle(self):
+        """Length of one cycle in the current mode (learning or testing)."""
+        return self.desc.T_cycle if self.learning else self.desc.T_test
+
     # -- schedule
     def present(self, x, labels=None, learning=True):
         """Show the rows of *x* one per cycle from the next run on (targets from *labels*)."""
@@ -343,12 +385,14 @@ class GuerguievNetwork:
             raise ModelError(f"Inputs have shape {x.shape}; expected (n, {self.desc.sizes[0]}).")
         if learning and labels is None:
             raise ModelError("Learning needs labels (the output target of each example).")
+        if self._open:
+            self.close_cycle()
         self.schedule, self.labels, self.learning = x, labels, learning
         self.cursor = 0
         self.groups["out"].teach = 1.0 if learning else 0.0
 
     def duration(self):
-        return len(self.schedule) * self.desc.T_cycle
+        return len(self.schedule) * self.T_cycle
 
     # -- reading the window means
     def _means(self):
@@ -365,7 +409,6 @@ class GuerguievNetwork:
         out = g["out"]
         m["U_f"] = np.asarray(out.U_f_[:]) * 1e3
         m["rate_t"], m["rate_f"] = lam_ms(out.rate_t_[:]), lam_ms(out.rate_f_[:])
-        m["rate_w"] = lam_ms(out.rate_w_[:])
         return m
 
     def _reset_means(self):
@@ -381,18 +424,26 @@ class GuerguievNetwork:
         self.synapses[name].w_[:] = self.W[name][j, i]
 
     def learn(self, m):
-        """Apply one cycle's updates from the window means *m*; returns the record."""
+        """Apply one cycle's updates from the window means *m*; returns the record.
+
+        The angle to backprop is computed from the factors: both updates of
+        layer k are outer products with the same ``<PSP_in>_f``, so the angle
+        between the matrices is the angle between the per-neuron factors
+        (:func:`angle_deg` of the full matrices gives the same number, slower).
+        """
         desc, L = self.desc, len(self.desc.sizes) - 1
-        eta = desc.eta
-        bp = backprop_hidden(desc, self.W, m["rate_t"], m["U_f"], m["C_f"], m["psp"])
+        eta = [e * self.eta_scale for e in desc.eta]
+        deltas = backprop_deltas(desc, self.W, m["rate_t"], m["U_f"], m["C_f"])
         rec = {"angle": {}, "alpha_diff": {}}
         for k in range(1, L):
             alpha_f, alpha_t = sigma(m["A_f"][k - 1]), sigma(m["A_t"][k - 1])
             dW, db = hidden_update(desc, alpha_f, alpha_t, m["C_f"][k - 1], m["psp"][k - 1])
-            rec["angle"][k] = angle_deg(dW, bp[k])
+            rec["angle"][k] = (angle_deg(db, deltas[k]) if np.any(m["psp"][k - 1])
+                               else float("nan"))
             if self.keep_updates:
                 rec["alpha_diff"][k] = alpha_t - alpha_f
                 rec.setdefault("dW", {})[k] = dW
+                rec.setdefault("bp", {})[k] = np.outer(deltas[k], m["psp"][k - 1])
             self.W[f"ff_{k}"] += eta[k - 1] * dW
             self.W[f"b_{k}"] += eta[k - 1] * db
         dW, db = output_update(desc, m["rate_t"], m["U_f"], m["psp"][-1])
@@ -407,30 +458,35 @@ class GuerguievNetwork:
         return rec
 
     def _cycle(self):
-        n = int(round(float(defaultclock.t / self.desc.T_cycle)))
-        self.close_cycle(n - 1)
-        if self.schedule is not None and self.cursor < len(self.schedule):
-            x = self.schedule[self.cursor]
-            self.groups["in"].pattern = x
-            g_E = np.zeros(self.desc.sizes[-1])
-            if self.labels is not None:
-                g_E[int(self.labels[self.cursor])] = 1.0
-            self.groups["out"].g_E_[:] = g_E * 1e3
-            self.cursor += 1
-        self._reset_means()
-
-    def close_cycle(self, n=None):
-        """Learn from (or read the prediction of) the cycle that just ended (once per cycle)."""
-        if n is None:
-            n = int(round(float(defaultclock.t / self.desc.T_cycle))) - 1
-        if n < 0 or n <= self._done:
+        now = int(defaultclock.timestep[:])
+        if self._open and now < self._end:
+            return                      # a tick inside a cycle
+        self.close_cycle()
+        if self.schedule is None or self.cursor >= len(self.schedule):
             return
-        self._done = n
-        m = self._means()
+        x = self.schedule[self.cursor]
+        self.groups["in"].pattern = x
+        g_E = np.zeros(self.desc.sizes[-1])
+        if self.labels is not None and self.learning:
+            g_E[int(self.labels[self.cursor])] = 1.0
+        self.groups["out"].g_E_[:] = g_E * 1e3
+        self.cursor += 1
+        self._reset_means()
+        t0 = now * float(defaultclock.dt_)
+        for grp in self.groups.values():
+            grp.t_start_ = t0
+        self._open = True
+        self._end = now + round(float(self.T_cycle / defaultclock.dt))
+
+    def close_cycle(self):
+        """Learn from (or read the prediction of) the cycle that just ended (once per cycle)."""
+        if not self._open:
+            return
+        self._open = False
         if self.learning:
-            self.records.append(self.learn(m))
+            self.records.append(self.learn(self._means()))
         else:
-            self.predictions.append(m["rate_w"])
+            self.predictions.append(np.asarray(self.groups["out"].rate_w_[:]) * 1e-3)
 
 
 def _group(desc, mode, N, eqs, name, extra_init=None):
@@ -475,6 +531,7 @@ def build_guerguiev(desc, mode, weights, prefix=""):
         groups[f"h{k}"] = h
     out = _group(desc, mode, n[L], _OUTPUT, f"{prefix}output")
     out.g_D, out.E_E, out.E_I = desc.g_D / ms, desc.E_E * mV, desc.E_I * mV
+    out.T_test, out.T_test_int = desc.T_test, desc.T_test_integrate
     groups["out"] = out
     layer = lambda k: groups["out"] if k == L else groups[f"h{k}"]
     synapses = {}

@@ -7,17 +7,49 @@ target (50 ms) phase, with the plateau-difference rule in the hidden layers
 and random fixed feedback from the output to the hidden apical dendrites
 (eLife 6:e22901, Figs. 5 and 7A; SCIENCE.md section 4).  After every epoch
 the test set is shown without targets and without learning, each image for
-``test_repeats`` cycles of 100 ms; the prediction is the output neuron with
-the largest mean rate from 30 ms into each cycle to its end (70 ms per cycle;
-the paper: 250 ms test phases integrated over their last 220 ms).  For every learned example the hidden-layer
-update of the rule is compared with the update exact backprop makes on the
-same forward pass (loss of the output rule); the angle between the
-flattened matrices is averaged over each epoch (Fig. 7A).
+one test phase of ``T_test`` = 250 ms (``test_repeats`` phases if more than
+one); the prediction is the output neuron with the largest mean rate over the
+last ``T_test_integrate`` = 220 ms of the phase (the paper's values).  For
+every learned example the hidden-layer update of the rule is compared with
+the update exact backprop makes on the same forward pass (loss of the output
+rule); the angle between the flattened matrices is averaged over each epoch
+(Fig. 7A).  Learning rates decay by ``eta_decay`` per epoch (epoch ``e``
+from 0 uses ``eta * eta_decay**e``): single-example spiking updates carry
+Poisson noise, and with constant rates the test error jumps by several
+points from epoch to epoch.
 
 Hidden sizes are scaled to 64 inputs: 64-500-10 and 64-500-100-10 by default
 (``hidden_sizes``; depth d uses the first d).  Learning rates per depth
-(hidden layers first, output last) were tuned on digits with a NumPy
-steady-state rate version of the same equations.
+(hidden layers first, output last) and ``eta_decay`` were chosen with a
+NumPy steady-state version of the same equations with Poisson counts in the
+20 ms windows (the spiking noise; it reproduces the spiking network's angle,
+82, 70, 67 deg in epochs 1-3 against 82, 69, 66 measured): 10 epochs, seed 1,
+final test error 7.8 % (1 hidden, eta 3, 0.21), 9.4 % (0 hidden, eta 1),
+7.1 % (2 hidden, eta 3, 3, 0.21; the former output rate 1.0 gave 38 %), all
+with eta_decay 0.8.  The same model puts the epoch-mean angle at 67-74 deg
+from epoch 3 on at the paper's 50 ms phases and 20 ms windows; without the
+Poisson noise of the output spikes seen by the apical dendrites it is 47 deg
+(the noise, not feedback alignment, sets the angle, and it rises as the
+output error shrinks: on well-learned examples the error signal is smaller
+than the noise).  Windows for the output spikes of 40, 320 and 5120 ms give
+68-74, 63-67 and 56-58 deg from epoch 3 on: below 60 deg needs the apical
+input nearly free of the output spike noise, out of reach at the paper's
+200 Hz, 10 output neurons and 20 ms windows.  Seeds 2 and 3 of that model:
+12.2 and 7.8 % (1 hidden), 10.9 % (0 hidden, seed 2), 10.2 % (2 hidden,
+seed 2).
+
+Full spiking runs with these defaults (seed 1, cython, each depth in its own
+process, shared 2-core machine): test error per epoch (%)
+
+- 0 hidden: 18.7 12.0 9.8 9.4 9.1 11.8 8.7 7.3 8.2 8.9 (73 s)
+- 1 hidden: 33.9 13.6 10.0 10.5 9.6 7.8 7.6 6.5 7.1 6.9 (332 s); angle 82, 70,
+  68, 68, 68, 69, 68, 69, 69, 69 deg
+- 2 hidden: 90.9 77.3 31.8 24.5 16.0 13.1 13.1 8.9 9.1 10.5 (532 s, loaded);
+  eta 1, 1, 0.21 instead: final 11.8 % (419 s)
+
+(before: constant rates, one 100 ms test cycle per image, 12.0, 12.0 and
+48.8 %).  Met: 1 hidden <= 10 %, 1 beats 0, angle < 90 deg.  Unmet: 2 hidden
+within 1 point of 1 (10.5 against 6.9 %), angle < 60 deg at epoch 10 (69 deg).
 """
 
 import logging
@@ -40,12 +72,13 @@ TASKS = ("digits", "mnist")
 MAX_DEPTH = 2
 
 DEFAULTS = dict(task="digits", task_path="", depths=[0, 1, 2], hidden_sizes=[500, 100],
-                eta_0=[1.0], eta_1=[3.0, 0.21], eta_2=[3.0, 3.0, 1.0], epochs=10,
+                eta_0=[1.0], eta_1=[3.0, 0.21], eta_2=[3.0, 3.0, 0.21], epochs=10,
                 n_train=0, n_test=0, mode="spiking", dt=1 * ms, T_forward=50 * ms,
                 T_target=50 * ms, T_integrate=20 * ms, lambda_max=200 * Hz, g_B=0.6, g_A=0.0,
-                g_D=0.6, w_sd=1.0, y_scale=3.0, test_repeats=1)
-# quick: depths 0 and 1 (64-500-10), 2 epochs of 600 examples, 150 test images
-QUICK = dict(depths=[0, 1], epochs=2, n_train=600, n_test=150)
+                g_D=0.6, w_sd=1.0, y_scale=3.0, T_test=250 * ms, T_test_integrate=220 * ms,
+                eta_decay=0.8, test_repeats=1)
+# quick: depths 0 and 1 (64-500-10), 3 epochs of 800 examples, 150 test images (~2 min)
+QUICK = dict(depths=[0, 1], epochs=3, n_train=800, n_test=150)
 
 
 def _check(p):
@@ -53,6 +86,8 @@ def _check(p):
     check_choice("mode", p.mode, MODES)
     if p.test_repeats < 1:
         raise ModelError(f"Parameter 'test_repeats' = {p.test_repeats} must be at least 1.")
+    if not 0 < p.eta_decay <= 1:
+        raise ModelError(f"Parameter 'eta_decay' = {p.eta_decay} must be in (0, 1].")
     if p.epochs < 1:
         raise ModelError(f"Parameter 'epochs' = {p.epochs} must be at least 1.")
     for key in ("n_train", "n_test"):
@@ -91,17 +126,22 @@ def describe(p, depth, n_in, n_out):
     sizes = (n_in, *p.hidden_sizes[:depth], n_out)
     return Guerguiev2017(sizes=sizes, g_B=p.g_B, g_A=p.g_A, g_D=p.g_D,
                          lambda_max=p.lambda_max, T_forward=p.T_forward, T_target=p.T_target,
-                         T_integrate=p.T_integrate, eta=tuple(p[f"eta_{depth}"]), w_sd=p.w_sd,
-                         y_scale=p.y_scale)
+                         T_integrate=p.T_integrate, T_test=p.T_test,
+                         T_test_integrate=p.T_test_integrate, eta=tuple(p[f"eta_{depth}"]),
+                         w_sd=p.w_sd, y_scale=p.y_scale)
 
 
-def train_and_test(desc, mode, ds, epochs, be, seed, test_repeats=1):
-    """Train online for *epochs* (test after each); returns curves and per-cycle angles."""
+def train_and_test(desc, mode, ds, epochs, be, seed, test_repeats=1, eta_decay=1.0):
+    """Train online for *epochs* (test after each); returns curves and per-cycle angles.
+
+    Epoch ``e`` (from 0) learns with ``desc.eta * eta_decay**e``.
+    """
     rng = np.random.default_rng([seed, 11])
     net = build_guerguiev(desc, mode, initial_weights(desc, np.random.default_rng([seed, 3])))
     nw = net.network()
     test_err, angles = [], []
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        net.eta_scale = eta_decay ** epoch
         order = rng.permutation(len(ds.x_train))
         net.present(ds.x_train[order], ds.y_train[order])
         start = len(net.records)
@@ -138,7 +178,8 @@ def learn_digits(p, ctx):
     for d, desc in descs.items():
         t0 = time.perf_counter()
         with ctx.backend_scope(dt=p.dt, seed_offset=d) as be:
-            res = train_and_test(desc, p.mode, ds, p.epochs, be, ctx.seed, p.test_repeats)
+            res = train_and_test(desc, p.mode, ds, p.epochs, be, ctx.seed, p.test_repeats,
+                                 p.eta_decay)
             be.finish()
         key = str(d)
         metrics["wall_time_s"][key] = time.perf_counter() - t0
