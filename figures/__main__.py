@@ -32,6 +32,7 @@ def main(argv=None):
     import brian2
 
     brian2.prefs.logging.console_log_level = "WARNING"
+    brian2.BrianLogger.log_level_warn()    # the pref alone is read only at import
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # Brian2's parser
     load_all()
     names = args.names or sorted(PROTOCOLS)

@@ -110,6 +110,7 @@ def main(argv=None):
         import brian2
 
         brian2.prefs.logging.console_log_level = "WARNING"
+        brian2.BrianLogger.log_level_warn()    # the pref alone is read only at import
         with warnings.catch_warnings():
             # Brian2's parser raises pyparsing deprecation warnings: not the user's business
             warnings.filterwarnings("ignore", category=DeprecationWarning)

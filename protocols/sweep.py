@@ -126,6 +126,7 @@ def run_point(name, out, seed, overrides, quick, backend):
     cython_dir.mkdir(parents=True, exist_ok=True)
     brian2.prefs.codegen.runtime.cython.cache_dir = str(cython_dir)
     brian2.prefs.logging.console_log_level = "WARNING"
+    brian2.BrianLogger.log_level_warn()
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():
