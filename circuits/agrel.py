@@ -40,11 +40,12 @@ escape rate is ``phi_max sigma(u)`` (Guerguiev et al. 2017 neuron).
 """
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from brian2 import Hz, Network, NetworkOperation, SpikeMonitor, mV, ms, second
 
+from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites import presets
 from dendrites.errors import ModelError, check_choice, check_quantity
 from dendrites.plasticity import AGREL, FourFactor, connect
@@ -60,10 +61,6 @@ logger = logging.getLogger(__name__)
 
 #: hidden feedback variants: signed feedback weight (AGREL) or a [0, 1] gate (four-factor)
 VARIANTS = ("agrel", "gated")
-
-
-def _q(value):
-    return field(default_factory=lambda: value)
 
 
 def sigmoid(u):

@@ -36,11 +36,12 @@ same description drives a rate network (:class:`RateXOR`, SCIENCE.md 6.6).
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Hz, Network, SpikeMonitor, TimedArray, ms, mV, nS, pA, second
 
+from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites import NoiseCurrent, presets
 from dendrites.errors import ModelError, check_quantity
 from dendrites.plasticity import connect
@@ -65,10 +66,6 @@ logger = logging.getLogger(__name__)
 
 SOURCE = ("Payeur, Guerguiev, Zenke, Richards & Naud 2021 Nat Neurosci 24:1010; "
           "apayeur/spikingburstprop sim_propagation.cpp, sim_xor.cpp (SCIENCE.md section 6)")
-
-
-def _q(value):
-    return field(default_factory=lambda: value)
 
 
 def fixed_indegree(rng, n_pre, n_post, k):
@@ -228,7 +225,6 @@ def build_propagation(desc, duration, dt, seed=1):
             "spikes2": SpikeMonitor(g["pyr2"], name="spikes2")}
     net = Network(*g.values(), *syn.values(), *mons.values())
     return dict(groups=g, synapses=syn, network=net, populations=pops, **mons)
-
 
 
 # ====================================================================== XOR

@@ -28,11 +28,12 @@ Poisson spike trains for every condition):
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Hz, PoissonGroup, SpikeMonitor, StateMonitor, Synapses, ms, nS, pA
 
+from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites import presets
 from dendrites.errors import ModelError, check_quantity
 from dendrites.plasticity import Clopath2010, FixedWeight, connect
@@ -43,10 +44,6 @@ from .populations import check_size
 __all__ = ["GateConfig", "pyramid_model", "build_gate_circuit"]
 
 logger = logging.getLogger(__name__)
-
-
-def _q(value):
-    return field(default_factory=lambda: value)
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,12 @@ the rule; the means are the same exact window means as
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Hz, Network, NetworkOperation, NeuronGroup, Synapses, defaultclock, ms, mV
 
+from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites.errors import ModelError, check_choice, check_quantity
 
 from .populations import check_size
@@ -75,10 +76,6 @@ logger = logging.getLogger(__name__)
 MODES = ("spiking", "rate")
 SOURCE = ("Guerguiev, Lillicrap & Richards 2017 eLife 6:e22901; jordan-g/Segregated-Dendrite-"
           "Deep-Learning deep_learning.py (SCIENCE.md section 4)")
-
-
-def _q(value):
-    return field(default_factory=lambda: value)
 
 
 def sigma(x):

@@ -37,11 +37,12 @@ spiking one.
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Hz, Network, StateMonitor, TimedArray, defaultclock, mV, ms, pF
 
+from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites import (Compartment, Coupling, EscapeRate, NeuronModel, NoiseCurrent, RateOutput,
                        current_channel)
 from dendrites.errors import ModelError, check_choice, check_quantity
@@ -58,10 +59,6 @@ MODES = ("rate", "spiking")
 FAMILIES = ("PP", "IP", "PI")          # plastic weight families
 SOURCE = ("Sacramento, Costa, Bengio & Senn 2018 NeurIPS; miyosuda/dendritic_bp option.py, "
           "layer.py (SCIENCE.md section 3.3)")
-
-
-def _q(value):
-    return field(default_factory=lambda: value)
 
 
 @dataclass(frozen=True)
