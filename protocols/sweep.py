@@ -39,7 +39,7 @@ from dendrites.errors import ModelError
 from .backend import DEFAULT_BACKEND, Backend
 from .progress import Progress
 from .registry import get_protocol, parse_assignment, resolve_params
-from .results import load, to_jsonable, versions
+from .results import to_jsonable, versions
 
 __all__ = ["parse_grid", "plan", "run_sweep", "point_name", "Progress"]
 
@@ -146,7 +146,7 @@ def _stored(path, params, quick, backend):
     """True if *path* holds a finished run with these parameters; error if it disagrees."""
     if not (path / "summary.json").exists():
         return False
-    old = load(path)
+    old = _summary(path)
     same = (json.dumps(to_jsonable(old["params"]), sort_keys=True)
             == json.dumps(to_jsonable(dict(params)), sort_keys=True)
             and old.get("quick") == quick and old.get("backend") == backend)
@@ -155,6 +155,11 @@ def _stored(path, params, quick, backend):
                          f"setting or backend than this sweep asks for; use a new --out or "
                          "remove it.")
     return True
+
+
+def _summary(path):
+    """A stored point's summary.json only (its arrays are not needed here)."""
+    return json.loads((path / "summary.json").read_text())
 
 
 def _flat_scalars(metrics, prefix=""):
@@ -290,7 +295,7 @@ def _write_index(out, name, proto, grid, seeds, points, failures, quick, backend
                **{k: json.dumps(to_jsonable(v)).strip('"') for k, v in overrides.items()}}
         path = out / "points" / pname
         if (path / "summary.json").exists():
-            res = load(path)
+            res = _summary(path)
             row.update(status="done", wall_time_s=res.get("wall_time_s"))
             for k, v in _flat_scalars(res["metrics"]).items():
                 row[k] = v
