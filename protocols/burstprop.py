@@ -180,7 +180,8 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None):
     Each example: plasticity off for ``t_predict`` (the output event rate
     is counted over its last ``t_count``), then the teacher current into
     the output dendrites and plasticity on for ``t_learn``.  Examples cycle
-    through the four patterns in a random order per cycle.
+    through the four patterns in a random order per cycle.  Training and
+    test are one Brian2 run (:meth:`protocols.backend.Backend.run_phases`).
     """
     rng = np.random.RandomState(seed + 1000)
     data = xor()
@@ -191,43 +192,50 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None):
     if order is None:
         order = np.concatenate([rng.permutation(4) for _ in range(n_examples // 4 + 1)])
     order = np.asarray(order)[:n_examples]
-    curve, teach, weights = [], [], []
+    curve, teach, weights, test = [], [], [], []
+    tdur = test_duration or desc.t_predict
+    tail = min(desc.t_count * 2, tdur)
 
     def present(k):
         x = data.x_train[k]
         rates = desc.input_rates(x) / float(desc.r_on / Hz)
         g["in1"].pattern, g["in2"].pattern = rates
 
-    def measure(duration, tail):
-        be.run(network, duration - tail)
+    def measure(duration, tail, out):
+        yield duration - tail
         c0 = _counts(g, pyr)
-        be.run(network, tail)
+        yield tail
         c1 = _counts(g, pyr)
-        return {k: ((c1[k][0] - c0[k][0]) / g[k].N / float(tail / second),
-                    (c1[k][1] - c0[k][1]) / max(c1[k][0] - c0[k][0], 1)) for k in pyr}
+        out.update({k: ((c1[k][0] - c0[k][0]) / g[k].N / float(tail / second),
+                         (c1[k][1] - c0[k][1]) / max(c1[k][0] - c0[k][0], 1)) for k in pyr})
 
-    for k in order:
-        present(k)
+    def phases():
+        for k in order:
+            present(k)
+            for name in PLASTIC:
+                syn[name].eta = 0.0
+            rates = {}
+            yield from measure(desc.t_predict, desc.t_count, rates)
+            e_out = rates["out"][0]
+            current = desc.teacher(desc.target_rate(data.y_train[k]), e_out)
+            g["out"].I_ext_apical = desc.I_out_apical + current * pA
+            for name in PLASTIC:
+                syn[name].eta = etas[name]
+            yield desc.t_learn
+            g["out"].I_ext_apical = desc.I_out_apical
+            curve.append(e_out)
+            teach.append(current)
+            weights.append([float(np.mean(syn[n].w)) for n in PLASTIC])
         for name in PLASTIC:
             syn[name].eta = 0.0
-        rates = measure(desc.t_predict, desc.t_count)
-        e_out = rates["out"][0]
-        current = desc.teacher(desc.target_rate(data.y_train[k]), e_out)
-        g["out"].I_ext_apical = desc.I_out_apical + current * pA
-        for name in PLASTIC:
-            syn[name].eta = etas[name]
-        be.run(network, desc.t_learn)
-        g["out"].I_ext_apical = desc.I_out_apical
-        curve.append(e_out)
-        teach.append(current)
-        weights.append([float(np.mean(syn[n].w)) for n in PLASTIC])
-    for name in PLASTIC:
-        syn[name].eta = 0.0
-    test = []
-    tdur = test_duration or desc.t_predict
-    for k in range(4):
-        present(k)
-        test.append(measure(tdur, min(desc.t_count * 2, tdur)))
+        for k in range(4):
+            present(k)
+            test.append({})
+            yield from measure(tdur, tail, test[-1])
+
+    total = len(order) * (desc.t_predict + desc.t_learn) + 4 * tdur
+    lengths = [desc.t_predict - desc.t_count, desc.t_count, desc.t_learn, tdur - tail, tail]
+    be.run_phases(network, phases(), total, lengths)
     return dict(order=order, curve=np.array(curve), teach=np.array(teach),
                 weights=np.array(weights).reshape(-1, len(PLASTIC)),
                 output_rate=np.array([r["out"][0] for r in test]),

@@ -50,13 +50,17 @@ def _steady_teacher(t, interval, taus, weights, period):
     starts 20 time constants early, so the onset transient is gone.  Values
     are those at the start of a step, before its increment (as recorded).
     """
-    from scipy.signal import lfilter
-
     amp, off, g_i = weights
     lead = int(np.ceil(20 * max(taus) / interval))
     tn = (np.arange(int(np.ceil(np.max(t) / interval)) + 2 + lead) - lead) * interval
     a_e, a_i = (np.exp(-interval / tau) for tau in taus)
-    g_e = lfilter([1.0], [1.0, -a_e], amp * np.sin(2 * np.pi * tn / period) + off)
+    # g_e[n] = x[n] + a_e g_e[n-1] (scipy.signal.lfilter([1], [1, -a_e], x), whose
+    # import alone takes about a second)
+    x = amp * np.sin(2 * np.pi * tn / period) + off
+    g_e, acc = np.empty_like(x), 0.0
+    for n, xn in enumerate(x.tolist()):
+        acc = xn + a_e * acc
+        g_e[n] = acc
     k = np.round(np.asarray(t) / interval).astype(int) + lead - 1
     return a_e * g_e[k], np.full(k.size, a_i * g_i / (1 - a_i))
 

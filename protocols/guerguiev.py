@@ -134,30 +134,37 @@ def describe(p, depth, n_in, n_out):
 def train_and_test(desc, mode, ds, epochs, be, seed, test_repeats=1, eta_decay=1.0):
     """Train online for *epochs* (test after each); returns curves and per-cycle angles.
 
-    Epoch ``e`` (from 0) learns with ``desc.eta * eta_decay**e``.
+    Epoch ``e`` (from 0) learns with ``desc.eta * eta_decay**e``.  Training and
+    test phases are one Brian2 run (:meth:`protocols.backend.Backend.run_phases`).
     """
     rng = np.random.default_rng([seed, 11])
     net = build_guerguiev(desc, mode, initial_weights(desc, np.random.default_rng([seed, 3])))
     nw = net.network()
     test_err, angles = [], []
-    for epoch in range(epochs):
-        net.eta_scale = eta_decay ** epoch
-        order = rng.permutation(len(ds.x_train))
-        net.present(ds.x_train[order], ds.y_train[order])
-        start = len(net.records)
-        be.run(nw, net.duration())
-        net.close_cycle()
-        angles.append([[r["angle"][k] for r in net.records[start:]]
-                       for k in range(1, desc.n_hidden + 1)])
-        net.predictions = []
-        net.present(np.repeat(ds.x_test, test_repeats, axis=0), learning=False)
-        be.run(nw, net.duration())
-        net.close_cycle()
-        rates = np.asarray(net.predictions).reshape(len(ds.x_test), test_repeats, -1)
-        pred = np.argmax(rates.mean(axis=1), axis=1)
-        test_err.append(float(np.mean(pred != ds.y_test)))
-        logger.info("sizes %s epoch %d: test error %.4f, angle %s", desc.sizes, len(test_err),
-                    test_err[-1], [float(np.nanmean(a)) for a in angles[-1]])
+    x_test = np.repeat(ds.x_test, test_repeats, axis=0)
+
+    def phases():
+        for epoch in range(epochs):
+            net.eta_scale = eta_decay ** epoch
+            order = rng.permutation(len(ds.x_train))
+            net.present(ds.x_train[order], ds.y_train[order])
+            start = len(net.records)
+            yield net.duration()
+            net.close_cycle()
+            angles.append([[r["angle"][k] for r in net.records[start:]]
+                           for k in range(1, desc.n_hidden + 1)])
+            net.predictions = []
+            net.present(x_test, learning=False)
+            yield net.duration()
+            net.close_cycle()
+            rates = np.asarray(net.predictions).reshape(len(ds.x_test), test_repeats, -1)
+            pred = np.argmax(rates.mean(axis=1), axis=1)
+            test_err.append(float(np.mean(pred != ds.y_test)))
+            logger.info("sizes %s epoch %d: test error %.4f, angle %s", desc.sizes,
+                        len(test_err), test_err[-1], [float(np.nanmean(a)) for a in angles[-1]])
+
+    lengths = [len(ds.x_train) * desc.T_cycle, len(x_test) * desc.T_test]
+    be.run_phases(nw, phases(), epochs * sum(lengths), lengths)
     return dict(test_error=test_err, angles=np.asarray(angles), net=net)
 
 

@@ -95,3 +95,58 @@ def test_backend_restores_runtime_state():
     assert type(get_device()).__name__ == "RuntimeDevice"
     with pytest.raises(ModelError, match=r"'dt' = -1\. ms"):
         Backend("numpy", dt=-1 * ms)
+
+
+# ------------------------------------------------------------------ phases in one run
+@pytest.mark.parametrize("backend", ["numpy", "cython"])
+def test_run_phases_equals_one_run_per_phase(backend):
+    """One run with a phase generator gives the state of one run per phase, bit for bit.
+
+    The generator changes a drive between phases and reads the state at each
+    phase end; noise (``xi``) and spikes (``rand()``) check that the random
+    streams are the same as well.
+    """
+    from brian2 import NeuronGroup
+
+    lengths = [3 * ms, 5 * ms, 2 * ms]
+    drives = [0.5, 2.0, 1.0, 3.0]
+
+    def simulate_phases(one_run):
+        with Backend(backend, seed=7, dt=DT) as be:
+            g = NeuronGroup(4, "dv/dt = (drive - v)/(2*ms) + 0.3*xi/sqrt(ms) : 1\ndrive : 1",
+                            threshold="rand() < 0.2*v", reset="v = 0", method="euler")
+            net = Network(g)
+            seen = []
+
+            def phases():
+                for k, d in enumerate(drives):
+                    g.drive = d
+                    yield lengths[k % len(lengths)]
+                    seen.append(np.asarray(g.v[:]).copy())
+
+            if one_run:
+                total = sum(lengths[k % len(lengths)] for k in range(len(drives)))
+                be.run_phases(net, phases(), total, lengths)
+                assert len(net.objects) == 1          # the operation is removed again
+            else:
+                for duration in phases():
+                    be.run(net, duration)
+            return np.array(seen)
+
+    one, many = simulate_phases(True), simulate_phases(False)
+    assert one.shape == (4, 4) and np.ptp(one) > 0
+    np.testing.assert_array_equal(one, many)
+
+
+def test_run_phases_refuses_standalone(tmp_path):
+    with (Backend("cpp_standalone", build_dir=tmp_path / "build") as be,
+          pytest.raises(ModelError, match="numpy, cython")):
+        be.run_phases(Network(), iter([]), 1 * ms, [1 * ms])
+
+
+def test_run_phases_checks_the_total_duration():
+    with Backend("numpy", dt=DT) as be:
+        with pytest.raises(ModelError, match="phases end"):
+            be.run_phases(Network(), iter([1 * ms]), 2 * ms, [1 * ms])
+        with pytest.raises(ModelError, match="longer than the run"):
+            be.run_phases(Network(), iter([1 * ms, 1 * ms]), 1 * ms, [1 * ms])

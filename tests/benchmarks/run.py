@@ -3,14 +3,27 @@
 Usage::
 
     python tests/benchmarks/run.py --out DIR [--quick] [--only FAMILY[,FAMILY]] [--repeats R]
+                                   [--protocols NAME[,NAME]]
 
 writes ``DIR/benchmarks.json`` and prints a table.  Families: ``numba``,
-``cython``, ``cpp_standalone`` (``brian2`` = both Brian2 backends).  Full
+``cython``, ``cpp_standalone`` (``brian2`` = both Brian2 backends) and
+``protocols``.  Full
 settings: N = 1,000 and 10,000, 1 s of biological time, dt = 0.1 ms, three
 repetitions (minimum run time reported), plus ``cpp_standalone`` with two
 OpenMP threads at the largest N and a ``rerun`` case (the largest
 single-thread standalone build re-run with 4.5 instead of 5 Hz inputs through
 ``run_args``).  ``--quick``: N = 1,000, 0.2 s, one repetition.
+
+``protocols``: every registered protocol (or those of ``--protocols``) with
+its quick settings on ``cython``, as the main job ``python -m figures``
+runs them, one case each (``--repeats``, default 1; the minimum is
+reported).  ``run_s`` is the protocol's own time (``wall_time_s`` of its
+summary: simulation, analysis and any Cython compilation), ``wall_s`` the
+whole case process (imports included).  They use the main job's Cython cache
+(``$DENDRITES_CYTHON_CACHE`` or ``~/.cython/brian_extensions``), so after one
+``python -m figures`` the times are those of a warm cache (``--repeats 2``
+makes sure).  The summary holds the sum over protocols (``protocols_total_s``)
+against the main job's target of 10 minutes on 2 cores.
 
 Each case runs in a fresh subprocess.  ``run_s`` is the simulation loop only:
 Brian2's own measurement (``device._last_run_time``: the network run inside
@@ -42,10 +55,23 @@ ROOT = HERE.parents[1]
 
 __all__ = ["main", "run_case", "plan"]
 
-FAMILIES = ("numba", "cython", "cpp_standalone")
+FAMILIES = ("numba", "cython", "cpp_standalone", "protocols")
+PROTOCOLS_TARGET_S = 600.0   # issue 6: the main job's quick settings within 10 minutes
 
 
-def plan(quick, only, repeats=None):
+def _protocol_names(names=None):
+    sys.path.insert(0, str(ROOT))
+    from protocols.registry import PROTOCOLS, get_protocol, load_all
+
+    load_all()
+    if names:
+        for name in names.split(","):
+            get_protocol(name)            # unknown names fail with the list of protocols
+        return names.split(",")
+    return sorted(PROTOCOLS)
+
+
+def plan(quick, only, repeats=None, protocols=None):
     """The list of cases to run."""
     sizes, duration = ((1000,), 0.2) if quick else ((1000, 10000), 1.0)
     reps = repeats or (1 if quick else 3)
@@ -64,7 +90,11 @@ def plan(quick, only, repeats=None):
     unknown = wanted - set(FAMILIES)
     if unknown:
         raise SystemExit(f"Unknown family {sorted(unknown)}; allowed: brian2, {', '.join(FAMILIES)}")
-    return [dict(c, duration=duration, repeats=reps) for c in cases if c["backend"] in wanted]
+    out = [dict(c, duration=duration, repeats=reps) for c in cases if c["backend"] in wanted]
+    if "protocols" in wanted:
+        out += [dict(implementation="protocol", backend="cython", family="protocols",
+                     protocol=name, repeats=repeats or 1) for name in _protocol_names(protocols)]
+    return out
 
 
 # ----------------------------------------------------------------- one case
@@ -166,9 +196,24 @@ def _cpp_case(case, workdir):
     return out
 
 
+def _protocol_case(case, workdir, t_start):
+    import protocols
+
+    runs = []
+    for k in range(case["repeats"]):
+        summary, _ = protocols.run(case["protocol"], Path(workdir) / f"run{k}", backend="cython",
+                                   seed=1, quick=True)
+        runs.append(summary["wall_time_s"])
+    return [dict(run_s=min(runs), all_run_s=runs, wall_s=time.perf_counter() - t_start,
+                 peak_mb=_self_peak_mb())]
+
+
 def run_case(case, workdir):
     """Run one case in this process; return its result records."""
+    t_start = time.perf_counter()
     _quiet()
+    if case.get("family") == "protocols":
+        return _protocol_case(case, workdir, t_start)
     if case["backend"] == "numba":
         return _numba_case(case)
     if case["backend"] == "cython":
@@ -224,18 +269,42 @@ def _table(cases):
            f"{'peak_mb':>9}{'spikes':>9}{'rate_hz':>9}"
     lines = [head, "-" * len(head)]
     for c in cases:
+        if c.get("family") == "protocols":
+            continue
         if "error" in c:
             lines.append(f"{c.get('case', 'run'):<8}{c['backend']:<16}{c['N']:>7}  {c['error']}")
             continue
         lines.append(f"{c.get('case', 'run'):<8}{c['backend']:<16}{c['N']:>7}{c['threads']:>4}"
                      f"{c['build_s']:>9.2f}{c['run_s']:>8.3f}{c['peak_mb']:>9.0f}"
                      f"{c['spikes']:>9}{c['mean_rate_hz']:>9.2f}")
+    prot = [c for c in cases if c.get("family") == "protocols"]
+    if prot:
+        head = f"{'protocol (quick, cython)':<28}{'run_s':>8}{'wall_s':>8}{'peak_mb':>9}{'load':>6}"
+        lines += ["", head, "-" * len(head)]
+        for c in prot:
+            if "error" in c:
+                lines.append(f"{c['protocol']:<28}  {c['error']}")
+                continue
+            lines.append(f"{c['protocol']:<28}{c['run_s']:>8.1f}{c['wall_s']:>8.1f}"
+                         f"{c['peak_mb']:>9.0f}{c['load_average_before'][0]:>6.2f}")
     return "\n".join(lines)
 
 
-def _summary(cases):
+def _summary(cases, protocol_subset=False):
     out = {}
-    ok = [c for c in cases if "error" not in c and c.get("case", "run") == "run"]
+    prot = [c for c in cases if c.get("family") == "protocols"]
+    if prot:
+        done = [c for c in prot if "error" not in c]
+        total = sum(c["run_s"] for c in done)
+        out["protocols"] = dict(
+            run_s={c["protocol"]: c["run_s"] for c in done},
+            failed=[c["protocol"] for c in prot if "error" in c],
+            protocols_total_s=total, protocols_total_wall_s=sum(c["wall_s"] for c in done),
+            target_s=PROTOCOLS_TARGET_S,     # for all protocols: none with --protocols
+            met=None if protocol_subset else bool(total <= PROTOCOLS_TARGET_S
+                                                  and len(done) == len(prot)))
+    ok = [c for c in cases if "error" not in c and c.get("case", "run") == "run"
+          and c.get("family") != "protocols"]
     for N in sorted({c["N"] for c in ok}):
         by = {(c["backend"], c["threads"]): c for c in ok if c["N"] == N}
         ref = by.get(("numba", 1))
@@ -263,6 +332,8 @@ def main(argv=None):
     ap.add_argument("--only", help="family or comma-separated families: " + ", ".join(FAMILIES)
                     + ", brian2")
     ap.add_argument("--repeats", type=int, help="repetitions per case")
+    ap.add_argument("--protocols", help="comma-separated protocols for the protocols family "
+                    "(default: all registered)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -280,17 +351,21 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     cases, load_before = [], os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=out) as tmp:
-        for k, case in enumerate(plan(args.quick, args.only, args.repeats)):
-            print(f"[{k + 1}] {case['backend']} N={case['N']} threads={case['threads']} ...",
-                  flush=True)
+        for k, case in enumerate(plan(args.quick, args.only, args.repeats, args.protocols)):
+            what = (f"protocol {case['protocol']}" if case.get("family") == "protocols" else
+                    f"{case['backend']} N={case['N']} threads={case['threads']}")
+            print(f"[{k + 1}] {what} ...", flush=True)
             workdir = Path(tmp) / f"case{k}"
             workdir.mkdir()
+            load = os.getloadavg()
             for rec in _spawn(case, workdir):
-                cases.append(dict({k: v for k, v in case.items() if k != "rerun"}, **rec))
+                cases.append(dict({k: v for k, v in case.items() if k != "rerun"},
+                                  load_average_before=load, **rec))
     env = _environment()
     env["machine"].update(load_average_before=load_before, load_average_after=os.getloadavg())
-    report = dict(env, settings=dict(quick=args.quick, dt_ms=0.1, only=args.only),
-                  cases=cases, summary=_summary(cases))
+    report = dict(env, settings=dict(quick=args.quick, dt_ms=0.1, only=args.only,
+                                     protocols=args.protocols),
+                  cases=cases, summary=_summary(cases, bool(args.protocols)))
     (out / "benchmarks.json").write_text(json.dumps(report, indent=1))
     print(_table(cases))
     print(json.dumps(report["summary"], indent=1))
