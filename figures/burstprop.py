@@ -14,9 +14,52 @@ def _shifted(drive, response, lag):
     return drive[idx[ok]], np.asarray(response)[ok]
 
 
+def _drive_strip(ax, arrays, soma, apical):
+    """Both sinusoidal drives over the raster window (one pA axis)."""
+    t = np.asarray(arrays["raster_t_s"])
+    ax.plot(t, arrays["raster_somatic_drive_pA"], color=soma, lw=1.0,
+            label="pop-1 somatic drive")
+    ax.plot(t, arrays["raster_dendritic_drive_pA"], color=apical, lw=1.0,
+            label="pop-2 dendritic drive")
+    ax.set_ylabel("drive (pA)")
+    ax.tick_params(labelbottom=False)
+
+
+def _raster(ax, arrays, k, soma, apical):
+    """Spikes of the sampled pop-*k* pyramids: burst spikes in *apical*, the others in *soma*."""
+    t, i = np.asarray(arrays[f"raster{k}_t_s"]), np.asarray(arrays[f"raster{k}_i"])
+    burst = np.asarray(arrays[f"raster{k}_in_burst"], bool)
+    ax.plot(t[~burst], i[~burst], "|", ms=3.2, mew=0.9, color=soma, label="single-spike event")
+    ax.plot(t[burst], i[burst], "|", ms=3.2, mew=0.9, color=apical, label="spike of a burst")
+    n = int(arrays["raster_n"])
+    ax.set(xlim=tuple(np.asarray(arrays["raster_window_s"])), ylim=(-0.5, n - 0.5),
+           xlabel="time (s)", ylabel=f"pop-{k} pyramid #")
+
+
+def _rasters(axes, arrays, soma, apical):
+    """Top two rows: drive strips above the pop-1 and pop-2 rasters (shared time axes)."""
+    if "raster1_t_s" not in arrays:   # run stored before rasters were recorded
+        for ax in axes.ravel():
+            ax.axis("off")
+        axes[1, 0].text(0, 0.5, "no raster sample in this run (rerun the protocol)")
+        return
+    for k in (1, 2):
+        strip, ax = axes[0, k - 1], axes[1, k - 1]
+        strip.sharex(ax)
+        _drive_strip(strip, arrays, soma, apical)
+        _raster(ax, arrays, k, soma, apical)
+    above = dict(fontsize=7, ncol=2, loc="lower left", bbox_to_anchor=(0, 1.0),
+                 title_fontsize=7, borderaxespad=0.2)
+    axes[0, 0].legend(title="events track the somatic drive, bursts the dendritic drive", **above)
+    isi_ms = 1e3 * float(arrays["raster_burst_isi_s"])
+    axes[0, 1].legend(*axes[1, 1].get_legend_handles_labels(), markerscale=2,
+                      title=f"burst: ISI <= {isi_ms:g} ms to a neighbour spike", **above)
+
+
 @figure("multiplexing")
 def multiplexing(summary, arrays):
-    """Pop-2 event rate vs pop-1 somatic drive; pop-1 burst probability vs pop-2 dendritic drive."""
+    """Rasters under the drives; pop-2 event rate vs pop-1 somatic drive; pop-1 burst
+    probability vs pop-2 dendritic drive; correlations."""
     m = summary["metrics"]
     t = np.asarray(arrays["t_bin_s"])
     n = m["n_pyramids_per_population"]
@@ -24,8 +67,11 @@ def multiplexing(summary, arrays):
     e1, b1 = np.asarray(arrays["events1"], float), np.asarray(arrays["bursts1"], float)
     e2 = np.asarray(arrays["events2"], float)
     p1 = np.where(e1 > 0, b1 / np.maximum(e1, 1), np.nan)
-    fig, axes = setup(ncols=2, nrows=2, width=3.8, height=2.4)
+    fig, axes = setup(ncols=2, nrows=4, width=3.8, height=1.9,
+                      gridspec_kw=dict(height_ratios=[0.8, 2.0, 2.4, 2.4]))
     soma, apical = COMPARTMENT_COLORS["soma"], COMPARTMENT_COLORS["apical"]
+    _rasters(axes[:2], arrays, soma, apical)
+    axes = axes[2:]
     ax = axes[0, 0]
     ax.plot(t, e2 / n / bw, color=soma, lw=0.9, label="pop-2 event rate")
     ax2 = ax.twinx()

@@ -28,18 +28,21 @@ from dendrites.errors import ModelError
 from .registry import protocol
 from .tasks import xor
 
-__all__ = ["binned_events", "lagged_correlation", "learn_xor", "multiplexing", "train_xor"]
+__all__ = ["binned_events", "lagged_correlation", "learn_xor", "multiplexing", "raster_sample",
+           "spike_classes", "train_xor"]
 
 logger = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ analysis
-def binned_events(t, i, edges, burst_isi=0.016):
-    """Event and burst counts per bin of a population spike train (times in second).
+def spike_classes(t, i, burst_isi=0.016):
+    """Sort a spike train by neuron, then time, and classify each spike (times in second).
 
-    A spike starts an event if the neuron's preceding ISI exceeds *burst_isi*;
+    Returns ``(t, i, event, burst_start, in_burst)`` for the sorted spikes: a
+    spike starts an event if the neuron's preceding ISI exceeds *burst_isi*;
     the second spike of a run of ISIs at most *burst_isi* registers a burst
-    (Payeur et al. 2021, Methods).
+    (Payeur et al. 2021, Methods); every spike of such a run, i.e. with a
+    neighbour of the same neuron within *burst_isi*, is ``in_burst``.
     """
     t, i = np.asarray(t, float), np.asarray(i)
     order = np.lexsort((t, i))
@@ -48,7 +51,29 @@ def binned_events(t, i, edges, burst_isi=0.016):
     isi[np.r_[True, i[1:] != i[:-1]]] = np.inf
     event = isi > burst_isi
     burst = ~event & np.r_[False, event[:-1]]
+    in_burst = ~event | np.r_[~event[1:], False]
+    return t, i, event, burst, in_burst
+
+
+def binned_events(t, i, edges, burst_isi=0.016):
+    """Event and burst counts per bin of a population spike train (see :func:`spike_classes`)."""
+    t, _, event, burst, _ = spike_classes(t, i, burst_isi)
     return np.histogram(t[event], edges)[0], np.histogram(t[burst], edges)[0]
+
+
+def raster_sample(t, i, n, window, burst_isi=0.016):
+    """Spikes of neurons ``0..n-1`` within *window* ``(t0, t1)`` (second), classified.
+
+    The classes come from each neuron's whole train, so a spike at the start
+    of the window keeps the ISI to its predecessor.  Returns a dict of
+    ``t_s``, ``i``, ``in_burst`` and ``event`` (starts an event), sorted by time.
+    """
+    keep = np.asarray(i) < n
+    t, i, event, _, in_burst = spike_classes(np.asarray(t)[keep], np.asarray(i)[keep], burst_isi)
+    win = (t >= window[0]) & (t < window[1])
+    order = np.argsort(t[win], kind="stable")
+    return dict(t_s=t[win][order], i=i[win][order].astype(np.int32),
+                in_burst=in_burst[win][order], event=event[win][order])
 
 
 def _corr(a, b):
@@ -84,7 +109,7 @@ def lagged_correlation(x, signal, cross, max_lag):
                G_rec=300 * nS, I1_soma=470 * pA, A1_soma=100 * pA, I2_apical=150 * pA,
                A2_apical=200 * pA, I1_apical=-50 * pA, I2_soma=370 * pA, I_pv=100 * pA,
                I_sst=-50 * pA, noise_soma=220 * pA, noise_apical=150 * pA, burst_isi=16 * ms,
-               dt=0.1 * ms),
+               dt=0.1 * ms, n_raster=40, t_raster=1.5 * second),
           quick=dict(n_pyr=400, n_pv=100, n_sst=100, p_connect=0.1, duration=6 * second,
                      t_skip=0.5 * second))
 def multiplexing(p, ctx):
@@ -94,6 +119,12 @@ def multiplexing(p, ctx):
     advance of up to ~100 ms at 2 Hz), so a small lag window is allowed;
     each cross term uses the lag chosen for the matched signal of the same
     response.
+
+    The arrays also hold a raster sample (``raster*``): the spikes of the
+    first ``n_raster`` pyramids of each population during ``t_raster`` after
+    ``t_skip``, each flagged as part of a burst (a neighbour within
+    ``burst_isi``) and as the start of an event, by the same ISI rule as the
+    binned counts (:func:`spike_classes`).
 
     Calibration of the defaults (2000 pyramids/population, in-degree 100):
     a strong PV pathway (``G_pv_out`` 10 nS) made pop 2 a differentiator
@@ -118,6 +149,10 @@ def multiplexing(p, ctx):
                          f"{p.t_skip} by at least 10 bins of {p.bin}.")
     if p.max_lag < 0:
         raise ModelError(f"Parameter 'max_lag' = {p.max_lag} must be >= 0 bins.")
+    if p.n_raster < 0:
+        raise ModelError(f"Parameter 'n_raster' = {p.n_raster} must be >= 0 neurons.")
+    if p.t_raster <= 0 * second:
+        raise ModelError(f"Parameter 't_raster' = {p.t_raster} must be positive.")
     desc = Propagation(n_pyr=p.n_pyr, n_pv=p.n_pv, n_sst=p.n_sst, p_connect=p.p_connect,
                        G_ff=p.G_ff, G_fb=p.G_fb, G_pv_in=p.G_pv_in, G_pv_out=p.G_pv_out,
                        G_sst_in=p.G_sst_in, G_sst_out=p.G_sst_out, I1_soma=p.I1_soma,
@@ -157,7 +192,28 @@ def multiplexing(p, ctx):
         n_pyramids_per_population=int(n), wall_time_sim_s=wall)
     d1, d2 = desc.drives(centres)
     return metrics, dict(t_bin_s=centres, somatic_drive_pA=d1, dendritic_drive_pA=d2,
-                         events1=E1, bursts1=B1, events2=E2, bursts2=B2)
+                         events1=E1, bursts1=B1, events2=E2, bursts2=B2,
+                         **_rasters(desc, p, (t1, i1), (t2, i2)))
+
+
+def _rasters(desc, p, spikes1, spikes2):
+    """Raster sample of the first ``n_raster`` pyramids per population after ``t_skip``.
+
+    ``raster{1,2}_*``: spike times, indices and classes (:func:`raster_sample`);
+    ``raster_t_s`` with the two drives (pA) sampled every 5 ms over the window.
+    """
+    skip = float(p.t_skip / second)
+    window = (skip, min(skip + float(p.t_raster / second), float(p.duration / second)))
+    isi, n = float(p.burst_isi / second), min(p.n_raster, desc.n_pyr)
+    out = {"raster_window_s": np.array(window), "raster_n": np.array(n),
+           "raster_burst_isi_s": np.array(isi)}
+    for k, (t, i) in ((1, spikes1), (2, spikes2)):
+        out.update({f"raster{k}_{key}": v
+                    for key, v in raster_sample(t, i, n, window, isi).items()})
+    ts = np.arange(window[0], window[1] + 1e-9, 0.005)
+    out["raster_t_s"] = ts
+    out["raster_somatic_drive_pA"], out["raster_dendritic_drive_pA"] = desc.drives(ts)
+    return out
 
 
 # ------------------------------------------------------------------- XOR

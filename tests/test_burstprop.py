@@ -8,13 +8,24 @@ from brian2 import ms, nS, pA, second
 from circuits.burstprop import Propagation, RateXOR, XORNet, check_pattern
 from dendrites import ModelError
 from protocols import Backend, run
-from protocols.burstprop import teacher_sign_trial
+from protocols.burstprop import binned_events, raster_sample, teacher_sign_trial
 
 TEACH = 300.0   # pA into the output dendrites, +/- (teacher of the XOR network)
 
 
 # ------------------------------------------------------------------ multiplexing
-def test_multiplexing_small_network_multiplexes(tmp_path):
+@pytest.fixture(scope="module")
+def small_mux(tmp_path_factory):
+    """Small multiplexing run (150 pyramids/population, 4 s, numpy) shared by the tests."""
+    out = tmp_path_factory.mktemp("mux") / "mux"
+    summary, arrays = run("multiplexing", out, backend="numpy", seed=3,
+                          overrides=dict(n_pyr=150, n_pv=40, n_sst=40, p_connect=0.33,
+                                         duration=4 * second, t_skip=0.5 * second,
+                                         dt=0.2 * ms, n_raster=30))
+    return out, summary, arrays
+
+
+def test_multiplexing_small_network_multiplexes(small_mux):
     """Small network (150 pyramids/population, 4 s): events go up, bursts come down.
 
     At this size a 50 ms bin holds ~50 pop-1 events, so the burst probability
@@ -22,15 +33,73 @@ def test_multiplexing_small_network_multiplexes(tmp_path):
     correlations are required here (measured 0.62 and 0.54), the A12
     thresholds belong to the full-size protocol run.
     """
-    summary, _ = run("multiplexing", tmp_path / "mux", backend="numpy", seed=3,
-                     overrides=dict(n_pyr=150, n_pv=40, n_sst=40, p_connect=0.33,
-                                    duration=4 * second, t_skip=0.5 * second,
-                                    dt=0.2 * ms))
+    out, summary, _ = small_mux
     m = summary["metrics"]
     assert m["r_event_somatic"] > 0.15, m
     assert m["r_burst_dendritic"] > 0.2, m
     assert m["r_event1_somatic"] > 0.5, m       # pop 1 follows its own somatic drive
-    assert (tmp_path / "mux" / "summary.json").exists()
+    assert (out / "summary.json").exists()
+
+
+def _isi_classes(t, i, isi):
+    """Independent ISI rule per neuron: gaps to the previous and next spike (inf at the ends)."""
+    prev, nxt = np.full(t.size, np.inf), np.full(t.size, np.inf)
+    for n in np.unique(i):
+        idx = np.flatnonzero(i == n)
+        idx = idx[np.argsort(t[idx])]
+        gaps = np.diff(t[idx])
+        prev[idx[1:]], nxt[idx[:-1]] = gaps, gaps
+    return prev, nxt
+
+
+def test_multiplexing_raster_sample_follows_isi_rule(small_mux):
+    """The stored raster (30 neurons, 1.5 s) is consistent with the protocol's burst ISI.
+
+    Flags come from each neuron's whole train, so a spike within one burst ISI
+    of a window edge may owe its flag to a spike outside the sample; there only
+    the implications that the sample itself proves are checked.
+    """
+    _, _, arrays = small_mux
+    t0, t1 = arrays["raster_window_s"]
+    isi, n = float(arrays["raster_burst_isi_s"]), int(arrays["raster_n"])
+    assert (n, isi) == (30, 0.016) and (t0, t1) == pytest.approx((0.5, 2.0))
+    drive_t = arrays["raster_t_s"]
+    assert drive_t.shape == arrays["raster_somatic_drive_pA"].shape \
+        == arrays["raster_dendritic_drive_pA"].shape
+    assert drive_t[0] == pytest.approx(t0) and drive_t[-1] == pytest.approx(t1)
+    for k in (1, 2):
+        t, i = arrays[f"raster{k}_t_s"], arrays[f"raster{k}_i"]
+        burst, event = arrays[f"raster{k}_in_burst"], arrays[f"raster{k}_event"]
+        assert t.shape == i.shape == burst.shape == event.shape and t.size > 100, k
+        assert burst.dtype == bool and event.dtype == bool
+        assert np.all((t >= t0) & (t < t1)) and np.all(np.diff(t) >= 0)
+        assert np.all((i >= 0) & (i < n)) and np.unique(i).size > n // 2
+        assert burst.any() and (~burst).any() and event.any() and (~event).any(), k
+        prev, nxt = _isi_classes(t, i, isi)
+        inner = (t >= t0 + isi) & (t < t1 - isi)
+        near = np.minimum(prev, nxt) <= isi
+        # in a burst <=> a neighbour spike of the same neuron within the burst ISI
+        assert np.all(burst[near]), k
+        np.testing.assert_array_equal(burst[inner], near[inner])
+        # starts an event <=> the preceding ISI exceeds the burst ISI
+        assert not np.any(event[prev <= isi]), k
+        inner = t >= t0 + isi
+        np.testing.assert_array_equal(event[inner], prev[inner] > isi)
+        assert np.all(burst[~event]), k          # a continuation is always part of a burst
+
+
+def test_raster_sample_classifies_from_the_whole_train():
+    """Hand-made trains: the spike before the window still counts (burst ISI 16 ms)."""
+    t = np.array([0.100, 0.110, 0.120, 0.300, 0.095, 0.200, 0.210, 0.150])
+    i = np.array([0, 0, 0, 0, 1, 1, 1, 5])
+    r = raster_sample(t, i, 2, (0.105, 0.5), 0.016)
+    np.testing.assert_allclose(r["t_s"], [0.110, 0.120, 0.200, 0.210, 0.300])
+    np.testing.assert_array_equal(r["i"], [0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(r["in_burst"], [True, True, True, True, False])
+    np.testing.assert_array_equal(r["event"], [False, False, True, False, True])
+    edges = np.array([0.0, 0.5])
+    ev, bu = binned_events(t[i < 2], i[i < 2], edges, 0.016)
+    assert (ev[0], bu[0]) == (4, 2)   # 0.100, 0.095, 0.200, 0.300 start events; 2 bursts
 
 
 # ------------------------------------------------------- burst-rule sign in XOR
@@ -117,6 +186,8 @@ def test_malformed_pattern(pattern):
     ("multiplexing", dict(duration=-1 * second), "duration"),
     ("multiplexing", dict(n_pyr=0), "n_pyr"),
     ("multiplexing", dict(duration=0.4 * second), "duration"),
+    ("multiplexing", dict(n_raster=-1), "n_raster"),
+    ("multiplexing", dict(t_raster=0 * second), "t_raster"),
     ("learn-xor", dict(n_per_pop=0), "n_in"),
     ("learn-xor", dict(t_learn=-300 * ms), "t_learn"),
     ("learn-xor", dict(n_examples=5000), "n_examples"),
