@@ -20,25 +20,27 @@ def self_prediction(summary, arrays):
     fig, axes = setup(ncols=3, width=3.2, height=2.8)
     ax = axes[0]
     curve = np.asarray(arrays["apical_abs"])
-    nb = int(p["n_baseline"])
+    nb, n_learn = int(p["n_baseline"]), int(p["n_baseline"]) + int(p["n_samples"])
     x = np.arange(curve.size) - nb
     ax.semilogy(x, curve, color=COMPARTMENT_COLORS["apical"], lw=0.4, alpha=0.5,
                 label="per presentation")
     w = int(p["window"])
-    if curve.size > nb + w:
-        run = np.convolve(curve[nb:], np.ones(w) / w, mode="valid")
+    if n_learn >= nb + w:
+        run = np.convolve(curve[nb:n_learn], np.ones(w) / w, mode="valid")
         ax.semilogy(np.arange(run.size) + w, run, color="#7f3b08", lw=1.0,
                     label=f"running mean ({w})")
     ax.axhline(m["apical_abs_start"], color="#999999", lw=0.6, ls=":")
     ax.axhline(0.1 * m["apical_abs_start"], color="#444444", lw=0.8, ls="--",
                label="10 % of start")
     ax.axvspan(x[0], 0, color="#dddddd", lw=0, label="plasticity off")
+    if curve.size > n_learn:          # the held-out evaluation block, plasticity off
+        ax.axvspan(n_learn - nb, x[-1], color="#dddddd", lw=0)
     if m["samples_to_90pct"] is not None:
         ax.axvline(m["samples_to_90pct"], color="#1b9e77", lw=0.8,
                    label=f"−90 % after {m['samples_to_90pct']}")
     red = m["apical_reduction"]
-    ax.set(xlabel="presentation (100 ms each)", ylabel="mean |apical voltage| (mV)",
-           title=f"apical error falls by {100 * red:.1f} %")
+    ax.set(xlabel=f"presentation ({_ms(summary, 'presentation'):g} ms each)",
+           ylabel="mean |apical voltage| (mV)", title=f"apical error falls by {100 * red:.1f} %")
     ax.legend(fontsize=7, loc="upper right")
     ax = axes[1]
     ui, uu = np.asarray(arrays["u_interneuron"]), np.asarray(arrays["u_upper"])
@@ -48,7 +50,7 @@ def self_prediction(summary, arrays):
     ax.plot(lim, lim, "--", color="#999999", lw=0.8)
     ax.set(xlim=lim, ylim=lim, xlabel="upper pyramid soma (mV above rest)",
            ylabel="interneuron soma (mV above rest)",
-           title=f"last {int(p['n_eval'])} presentations")
+           title=f"{int(p['n_eval'])} held-out presentations, frozen")
     ax.text(0.04, 0.96, f"pooled r = {m['corr_interneuron_upper']:.3f}\n"
             f"per neuron: min {m['corr_interneuron_upper_per_neuron']:.2f}, median "
             f"{m['corr_per_neuron_median']:.2f}", transform=ax.transAxes, fontsize=7, va="top")
@@ -58,7 +60,7 @@ def self_prediction(summary, arrays):
     for j in range(min(3, first.shape[0])):
         ax.plot(t, first[j], color="#bbbbbb", lw=0.7, label="first" if j == 0 else None)
         ax.plot(t, last[j], color=COMPARTMENT_COLORS["apical"], lw=0.8,
-                label="last" if j == 0 else None)
+                label="end of learning" if j == 0 else None)
     ax.axhline(0, color="#999999", lw=0.5)
     ax.set(xlabel="time in two presentations (ms)", ylabel="apical voltage − rest (mV)",
            title=f"hidden apical ({m['mode']})")
@@ -89,6 +91,10 @@ def signed_apical_error(summary, arrays):
              "random feedback vs B e", CHANNEL_COLORS["S2"],
              m["sign_agreement_with_feedback_error"])
     axes[1].set_xlabel("feedback error B e")
+    dist = m.get("W_PI_to_minus_B")
+    if dist:
+        axes[1].text(0.96, 0.04, f"|W$^{{PI}}$ + B|/|B| = {dist['random']:.2f}",
+                     transform=axes[1].transAxes, fontsize=7, ha="right")
     _scatter(axes[2], arrays["backprop_error_random"], arrays["v_apical_nudged_random"],
              "random feedback vs backprop", "#888888", m["sign_agreement_random_vs_backprop"])
     axes[2].set_xlabel("backprop error W$^T$e")
