@@ -536,7 +536,14 @@ def learn_regression(p, ctx):
     layer) and ``eta_IP`` times ``eta_scale``; ``eta_PI`` as given.  The
     defaults are the reference code's target-learning values (SCIENCE.md 3.3:
     eta^PP 0.0011875 hidden, 0.0005 output; eta^IP 0.0011875; eta^PI 0.0005)
-    with two departures.  The hidden rate is 10x the reference (0.011875):
+    with two departures.  The hidden rate parameter is 10x the reference
+    (0.011875) and, like every eta_PP and eta_IP, is multiplied by
+    ``eta_scale`` (10): the effective rates are 0.119 hidden (100x the
+    reference), 0.005 output and 0.0119 eta^IP (10x).  With the hidden rate
+    at 10x as well (``eta_PP`` 0.0011875, 0.0005), full settings, seed 1:
+    test loss 3.25 -> 0.049 (1.5 %), 11.2x backprop, 0.87x output-only: the
+    "<= 5x backprop" target is met only with the hidden layer at 100x.
+    Why the hidden layer needs the larger rate:
     the error reaching a hidden neuron is the output's error attenuated by
     ``phi'(u_N) <= 1/4`` and by the interneuron's partial following
     (``(g_lk + g_D)/(g_lk + g_D + g_som) = 0.58``) and the apical share
