@@ -58,15 +58,25 @@ channel) used as the reference.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import (Hz, Network, NetworkOperation, NeuronGroup, Synapses, ms, second)
+from brian2 import Hz, Network, NetworkOperation, NeuronGroup, Synapses, ms, second
 
 from dendrites.errors import ModelError, check_choice, check_quantity
 from dendrites.fragments import _d
 
 from .populations import check_size
 
-__all__ = ["CHANNELS", "CHANNEL_NAMES", "CreditConfig", "RateCredit", "SpikingCredit",
-           "init_weights", "sigmoid", "dsigmoid", "softmax", "expansive"]
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_NAMES",
+    "CreditConfig",
+    "RateCredit",
+    "SpikingCredit",
+    "dsigmoid",
+    "expansive",
+    "init_weights",
+    "sigmoid",
+    "softmax",
+]
 
 #: the spiking credit channels (BP is the NumPy reference)
 CHANNELS = ("S1", "S2", "S3", "G1", "G2", "P1")
@@ -80,6 +90,8 @@ CHANNEL_NAMES = {
     "BP": "exact backprop (rate, NumPy)",
 }
 _SUPERVISED = ("S1", "S2", "S3")
+#: largest reward-prediction error of the winner draw (f(delta) <= 99)
+DELTA_MAX = 0.99
 _REWARD = ("G1", "G2")
 
 
@@ -357,7 +369,8 @@ class RateCredit:
             out = np.zeros_like(a)
             for s in range(c.n_out):
                 rewarded = labels == s
-                f = np.where(rewarded, expansive(np.where(rewarded, 1 - Z[:, s], 0.0)), -1.0)
+                # Z_s f(delta) in closed form: (1 - Z_s) when rewarded, -Z_s when not
+                zf = np.where(rewarded, 1 - Z[:, s], -Z[:, s])
                 if channel == "G2":
                     fb = B[:, :, s] * c.winner_rate
                     term = fb * h * (1 - h)
@@ -365,7 +378,7 @@ class RateCredit:
                     fb = np.abs(B[:, :, s])
                     fb = fb / np.maximum(fb.max(axis=1, keepdims=True), 1e-12)
                     term = fb * h
-                out += (Z[:, s] * f)[:, None] * term
+                out += zf[:, None] * term
             return out
         raise ModelError(f"Unknown channel {channel!r}; allowed: {', '.join(CHANNELS)}.")
 
@@ -659,7 +672,9 @@ class SpikingCredit:
             u = self.rng.random(R)
             s = np.minimum((Z.cumsum(axis=1) < u[:, None]).sum(axis=1), M - 1)
             rewarded = s == labels[e][src]
-            dZ = np.where(rewarded, 1 - Z[np.arange(R), s], 0.0)
+            # delta = 1 - Z_s, at most DELTA_MAX: f(delta) = delta/(1 - delta) stays finite
+            # when a winner of vanishing probability is drawn
+            dZ = np.where(rewarded, np.minimum(1 - Z[np.arange(R), s], DELTA_MAX), 0.0)
             ex["f"] = np.where(rewarded, expansive(dZ), -1.0)
             win = np.zeros((R, M))
             win[np.arange(R), s] = c.winner_rate

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from circuits.credit import (CHANNELS, CreditConfig, RateCredit, SpikingCredit, expansive,
-                             init_weights, sigmoid, softmax)
+from circuits.credit import (
+    CHANNELS,
+    CreditConfig,
+    RateCredit,
+    SpikingCredit,
+    expansive,
+    init_weights,
+    sigmoid,
+    softmax,
+)
 from dendrites.errors import ModelError
 from protocols import credit_assignment as ca
 from protocols.backend import Backend
