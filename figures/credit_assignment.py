@@ -8,6 +8,10 @@ from .style import CHANNEL_COLORS, figure, setup
 __all__ = ["credit_assignment"]
 
 COLORS = dict(CHANNEL_COLORS, output_only="#bbbbbb")
+SHORT = {"S1": "S1 signed: plateau difference", "S2": "S2 signed: burst vs running mean",
+         "S3": "S3 signed: interneuron subtraction", "G1": "G1 gate in [0, 1] x RPE",
+         "G2": "G2 AGREL: signed FB x RPE", "P1": "P1 node perturbation",
+         "BP": "BP exact backprop (rate)", "output_only": "output layer only (rate)"}
 MARKERS = {"S1": "o", "S2": "s", "S3": "D", "G1": "v", "G2": "^", "P1": "x", "BP": "*",
            "output_only": "."}
 
@@ -28,7 +32,7 @@ def _time_panel(ax, m, key, sizes, xlabel):
         hi = np.array([max((cap * 1.3 if v is None else v) for v in s) for s in per_seed], float)
         col, mk = COLORS.get(n, "#444444"), MARKERS.get(n, "o")
         ls = "--" if n in ("BP", "output_only") else "-"
-        shift = 1 + 0.045 * (list(m["channels"]).index(n) - 3.5)
+        shift = 1 + 0.025 * (list(m["channels"]).index(n) - 3.5)
         xs = np.asarray(sizes, float) * shift
         ax.plot(xs, y, ls, marker=mk, color=col, ms=4, lw=1.1, label=n)
         ok = np.isfinite(y)
@@ -53,7 +57,6 @@ def credit_assignment(summary, arrays):
     K, M = m["widths"], m["outputs"]
     _time_panel(axes[0, 0], m, "width", K, "hidden width K")
     axes[0, 0].set_title(f"learning time vs K (M = {m['outputs_for_widths']})")
-    axes[0, 0].legend(fontsize=6, ncol=2, loc="lower right")
     _time_panel(axes[0, 1], m, "outputs", M, "outputs M")
     axes[0, 1].set_title(f"learning time vs M (K = {m['width_for_outputs']})")
     ax = axes[0, 2]
@@ -73,7 +76,6 @@ def credit_assignment(summary, arrays):
     ax.axhline(m["criterion_accuracy_width"][k_big], color="#444444", lw=0.7, ls=":")
     ax.set(xlabel="examples", ylabel="test accuracy",
            title=f"K = {K[k_big]}, M = {m['outputs_for_widths']} (band: seeds)")
-    ax.legend(fontsize=6, ncol=2, loc="lower right")
     chans = [c for c in m["channels"] if c in m["angle_deg"]]
     ax = axes[1, 0]
     for n in chans:
@@ -95,7 +97,6 @@ def credit_assignment(summary, arrays):
     _plain(ax, K)
     ax.set(xlabel="hidden width K", ylabel="fraction of neurons, sign = backprop's",
            ylim=(0, 1.02), title="single-trial sign agreement")
-    ax.legend(fontsize=6, ncol=2, loc="lower left")
     ax = axes[1, 2]
     vals = [v for n in chans for v in m["relative_variance"][n] if v is not None]
     top = 3 * max(vals) if vals else 10.0
@@ -105,7 +106,7 @@ def credit_assignment(summary, arrays):
         ax.plot(K, v, "-", marker=mk, color=col, ms=4, lw=1, label=n)
         miss = ~np.isfinite(v)
         if miss.any():
-            shift = 1 + 0.045 * (chans.index(n) - 2.5)
+            shift = 1 + 0.025 * (chans.index(n) - 2.5)
             ax.plot(np.asarray(K, float)[miss] * shift, np.full(miss.sum(), top), mk,
                     mfc="none", color=col, ms=5)
     ax.set_xscale("log")
@@ -115,4 +116,7 @@ def credit_assignment(summary, arrays):
             color="#666666")
     ax.set(xlabel="hidden width K", ylabel="variance / squared mean", ylim=(None, top * 2.5),
            title="relative variance of the update")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, [SHORT.get(lab, lab) for lab in labels], fontsize=7, ncol=4,
+               loc="outside lower center", frameon=False)
     return fig
