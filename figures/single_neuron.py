@@ -7,6 +7,17 @@ from .style import COMPARTMENT_COLORS, PRESET_COLORS, figure, setup
 __all__ = ["passive_transfer", "fi_curve", "bap", "burst_induction"]
 
 
+def _number(text):
+    """The number of a stored quantity string such as '50. pA'."""
+    return float(str(text).split()[0])
+
+
+def _ms_factor(text):
+    """Factor from the unit of a stored time string to ms."""
+    unit = str(text).split()[-1]
+    return {"s": 1e3, "ms": 1.0, "us": 1e-3}.get(unit, 1.0)
+
+
 @figure("passive-transfer")
 def passive_transfer(summary, arrays):
     """Voltage in every compartment for a step into each compartment in turn."""
@@ -14,10 +25,25 @@ def passive_transfer(summary, arrays):
     comps = m["compartments"]
     fig, axes = setup(ncols=len(comps) + 1, width=2.8, height=2.6)
     t, v = arrays["t_ms"], arrays["v_mV"]
+    p = summary["params"]
+    amp, t0, dur = (_number(p[k]) for k in ("amplitude", "t_settle", "t_step"))
+    if "ms" not in str(p["t_settle"]):      # stored as seconds or microseconds otherwise
+        t0, dur = t0 * _ms_factor(p["t_settle"]), dur * _ms_factor(p["t_step"])
+    stim = np.where((t >= t0) & (t < t0 + dur), amp, 0.0)
     for i, ax in enumerate(axes[:-1]):
         for j, c in enumerate(comps):
             ax.plot(t, v[i, j], color=COMPARTMENT_COLORS.get(c), lw=1.2, label=c)
         ax.set(title=f"step into {comps[i]}", xlabel="time (ms)")
+        stim_ax = ax.twinx()                 # the injected current, in the lower quarter
+        stim_ax.fill_between(t, 0, stim, color="#bbbbbb", alpha=0.5, lw=0, step="post")
+        stim_ax.set_ylim(0, 4 * amp)
+        stim_ax.set_yticks([0, amp])
+        stim_ax.spines["right"].set_visible(True)
+        stim_ax.tick_params(labelsize=7, colors="#888888")
+        if i == len(comps) - 1:
+            stim_ax.set_ylabel("injected current (pA)", color="#888888", fontsize=8)
+        ax.set_zorder(stim_ax.get_zorder() + 1)
+        ax.patch.set_visible(False)
     axes[0].set_ylabel("membrane potential (mV)")
     axes[0].legend(loc="upper right", fontsize=7)
     ax = axes[-1]
