@@ -222,3 +222,24 @@ def test_protocol_small_run_and_bad_input(tmp_path):
 def test_sigmoid_helpers():
     assert sigmoid(0.0) == 0.5
     np.testing.assert_allclose(softmax([[0.0, 0.0]]), [[0.5, 0.5]])
+
+
+def test_feedback_weights_follow_V_only_when_symmetric():
+    rng = np.random.default_rng(8)
+    X = rng.uniform(0, 1, (4, 1, 6))
+    L = rng.integers(0, 2, (4, 1))
+    fb = {}
+    for mode in ("symmetric", "random"):
+        cfg = CreditConfig(n_in=6, n_hidden=5, n_out=2, feedback=mode)
+        with Backend("numpy", seed=8, dt=1 * ms) as be:
+            w = init_weights(cfg, np.random.default_rng(9))
+            net = SpikingCredit(cfg, ["S3", "G1"], [1.0, 1.0], [w, w], rng, 1 * ms)
+            net.run(be, X, L, learn=True, source=np.zeros(2, int))
+        fb[mode] = (w, net)
+    w, net = fb["symmetric"]
+    np.testing.assert_allclose(net.B[0], net.V[0, :, :5].T)          # B = V^T after learning
+    got = np.asarray(net.s_fb.w[:]).reshape(2, 5, 2)
+    np.testing.assert_allclose(got[1], np.abs(net.B[1]))              # the gate sees |B|
+    w, net = fb["random"]
+    np.testing.assert_array_equal(net.B[0], w[2])                     # fixed random B
+    assert not np.allclose(net.V[0], w[1])
