@@ -67,9 +67,10 @@ def sigmoid(u):
     return 1.0 / (1.0 + np.exp(-np.asarray(u, dtype=float)))
 
 
-def softmax(a):
-    z = np.exp(np.asarray(a, float) - np.max(a))
-    return z / z.sum()
+def softmax(a, axis=-1):
+    a = np.asarray(a, float)
+    z = np.exp(a - a.max(axis=axis, keepdims=True))
+    return z / z.sum(axis=axis, keepdims=True)
 
 
 @dataclass(frozen=True)

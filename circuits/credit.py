@@ -62,7 +62,9 @@ from brian2 import Hz, Network, NetworkOperation, NeuronGroup, Synapses, ms, sec
 
 from dendrites.errors import ModelError, check_choice, check_quantity
 from dendrites.fragments import _d
+from dendrites.plasticity.modulated import expansive
 
+from .agrel import sigmoid, softmax
 from .populations import check_size
 
 __all__ = [
@@ -95,30 +97,9 @@ DELTA_MAX = 0.99
 _REWARD = ("G1", "G2")
 
 
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-np.asarray(a, float)))
-
-
 def dsigmoid(a):
     s = sigmoid(a)
     return s * (1.0 - s)
-
-
-def expansive(delta):
-    """AGREL's expansive function, elementwise: ``d/(1 - d)`` for ``d >= 0``, ``d`` below.
-
-    The array form of :func:`dendrites.plasticity.modulated.expansive`.
-    """
-    d = np.asarray(delta, float)
-    if np.any(d < -1) or np.any(d >= 1):
-        raise ModelError(f"Reward prediction errors must lie in [-1, 1); got {d!r}.")
-    return np.where(d > 0, d / (1 - np.where(d > 0, d, 0)), d)
-
-
-def softmax(a, axis=-1):
-    a = np.asarray(a, float)
-    z = np.exp(a - a.max(axis=axis, keepdims=True))
-    return z / z.sum(axis=axis, keepdims=True)
 
 
 @dataclass(frozen=True)

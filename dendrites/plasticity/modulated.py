@@ -143,9 +143,15 @@ def expansive(delta):
     Roelfsema & van Ooyen (2005), Neural Comput 17:2176 (SCIENCE.md section
     7.1; equation numbering not verified): ``f(delta) = delta/(1 - delta)``
     when rewarded (``0 <= delta < 1``) and ``f(-1) = -1`` when not.
+    Elementwise for an array of reward prediction errors (one per trial or
+    replica).
     """
-    _check_delta(delta)
     d = np.asarray(delta, dtype=float)
+    if d.ndim == 0:
+        _check_delta(delta)
+    elif not np.all(np.isfinite(d) & (d >= -1) & (d < 1)):
+        raise ModelError(f"Parameter 'delta' = {delta!r} must hold numbers in [-1, 1) "
+                         "(reward prediction errors r - E[r]).")
     return np.where(d > 0, d / (1 - np.where(d > 0, d, 0)), d)
 
 
