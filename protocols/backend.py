@@ -9,6 +9,15 @@ for that backend; :meth:`Backend.run` advances a network and
 runtime), after which monitors can be read.  :meth:`Backend.run_phases`
 runs phases that Python code sets up between them (runtime backends) as one
 run.
+
+Re-running a ``cpp_standalone`` build: :meth:`Backend.compile` compiles the
+project without running it and :meth:`Backend.rerun` runs the binary with new
+values of state variables (``run_args``) and a new random seed, with no code
+generation and no compilation.  The seed is read at start-up from the
+environment variable ``DENDRITES_SEED`` (:data:`SEED_ENV`) at the point where
+``brian2.seed`` would have set it, and falls back to the seed of the build, so
+a re-run with seed *s* draws exactly the random numbers of a build made with
+seed *s* (tested).
 """
 
 import gc
@@ -27,12 +36,14 @@ from brian2.devices.device import reset_device
 
 from dendrites.errors import ModelError, check_choice, check_quantity
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Backend", "cython_cache_dir"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "SEED_ENV", "Backend", "cython_cache_dir"]
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("numpy", "cython", "cpp_standalone", "cuda_standalone")
 DEFAULT_BACKEND = "cython"
+#: Environment variable from which a ``cpp_standalone`` binary takes its seed.
+SEED_ENV = "DENDRITES_SEED"
 
 
 def cython_cache_dir():
@@ -100,13 +111,32 @@ class Backend:
         if self.dt is not None:
             defaultclock.dt = self.dt
         if self.seed is not None:
-            brian2.seed(int(self.seed))
+            if self.name == "cpp_standalone":
+                self._runtime_seed(int(self.seed))
+            else:
+                brian2.seed(int(self.seed))
         # Brian2 collects garbage at every run (0.1-0.5 s in a process that has
         # run other protocols, the main job): collect once here and freeze what
         # survives, so that those collections only scan objects made inside.
         gc.collect()
         gc.freeze()
         return self
+
+    @staticmethod
+    def _runtime_seed(seed):
+        """Seed the standalone generators from ``$DENDRITES_SEED`` or *seed*.
+
+        The same code as ``brian2.seed(seed)`` generates (one generator per
+        OpenMP thread, seeded ``seed + thread``), with the value read when the
+        binary starts, so that :meth:`rerun` can change it.
+        """
+        threads = max(int(prefs.devices.cpp_standalone.openmp_threads), 1)
+        device.insert_code("main", f"""{{
+    const char* _dendrites_seed = std::getenv("{SEED_ENV}");
+    const long _seed = _dendrites_seed ? std::atol(_dendrites_seed) : {seed}L;
+    for (int _i=0; _i<{threads}; _i++)
+        brian::_random_generators[_i].seed(_seed + _i);
+}}""")
 
     def run(self, net, duration, report=None):
         """Run *net* for *duration*, with Brian2's progress report on a terminal."""
@@ -164,9 +194,50 @@ class Backend:
         import time
 
         t0 = time.perf_counter()
-        device.build(directory=str(self.build_dir), compile=True, run=True,
-                     run_args=run_args, with_output=False)
+        previous = os.environ.pop(SEED_ENV, None)     # the build's own seed applies
+        try:
+            device.build(directory=str(self.build_dir), compile=True, run=True,
+                         run_args=run_args, with_output=False)
+        finally:
+            if previous is not None:
+                os.environ[SEED_ENV] = previous
         self.build_seconds = time.perf_counter() - t0
+
+    def compile(self):
+        """Generate and compile a standalone project without running it."""
+        if not self.standalone:
+            raise ModelError(f"Backend '{self.name}' has nothing to compile; allowed: "
+                             "cpp_standalone, cuda_standalone.")
+        import time
+
+        t0 = time.perf_counter()
+        device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+        self.build_seconds = time.perf_counter() - t0
+        return self.build_seconds
+
+    def rerun(self, run_args=None, seed=None):
+        """Run the compiled binary again with *run_args* and *seed*; returns its run time (s).
+
+        *run_args* maps state variables (``group.var``) to values, as
+        ``device.run(run_args=...)``; *seed* replaces the build's seed
+        (``cpp_standalone`` only).  Monitors read afterwards see this run.
+        """
+        if self.name != "cpp_standalone":
+            raise ModelError(f"Backend '{self.name}' cannot re-run a compiled binary with "
+                             "run_args; allowed: cpp_standalone.")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ModelError(f"Parameter 'seed' = {seed!r} must be a non-negative integer.")
+        previous = os.environ.get(SEED_ENV)
+        if seed is not None:
+            os.environ[SEED_ENV] = str(int(seed))
+        try:
+            device.run(directory=str(self.build_dir), with_output=False, run_args=run_args)
+        finally:
+            if previous is None:
+                os.environ.pop(SEED_ENV, None)
+            else:
+                os.environ[SEED_ENV] = previous
+        return float(device._last_run_time)
 
     def __exit__(self, *exc):
         if self.standalone:

@@ -5,6 +5,15 @@ A protocol is a function ``fn(p, ctx)`` registered with :func:`protocol`:
 settings and by the user), ``ctx`` is a :class:`RunContext` (seed, backend).
 It returns ``(metrics, arrays)``.  :func:`run` validates everything first,
 runs the protocol, and stores the result atomically.
+
+A protocol whose whole measurement is one network run can instead register
+a *build* function with :func:`compiled_protocol`: ``build(p, be)`` returns a
+:class:`Compiled` (the network, its duration, how its ``run_params`` map to
+state variables, and how metrics are read from the monitors).  Such a
+protocol runs like any other, and a ``cpp_standalone`` sweep compiles it once
+per model variant (points that differ only in ``run_params`` and the seed)
+and re-runs the binary with ``run_args`` for every point
+(:mod:`protocols.sweep`).
 """
 
 import difflib
@@ -20,8 +29,9 @@ from dendrites.errors import ModelError, format_quantity
 from .backend import DEFAULT_BACKEND, Backend
 from .results import check_out_dir, versions, write_run
 
-__all__ = ["Protocol", "RunContext", "Params", "PROTOCOLS", "protocol", "get_protocol",
-           "parse_assignment", "resolve_params", "run"]
+__all__ = ["Protocol", "RunContext", "Params", "PROTOCOLS", "Compiled", "protocol",
+           "compiled_protocol", "get_protocol", "parse_assignment", "resolve_params",
+           "variant_key", "make_summary", "run"]
 
 PROTOCOLS = {}
 
@@ -35,6 +45,10 @@ class Protocol:
     fn: object
     defaults: dict
     quick: dict = field(default_factory=dict)
+    #: ``build(p, be) -> Compiled`` for protocols registered with :func:`compiled_protocol`
+    build: object = None
+    #: parameters realised as state variables, changeable by ``run_args``
+    run_params: tuple = ()
 
 
 class Params(dict):
@@ -62,12 +76,75 @@ class RunContext:
                        seed=self.seed + seed_offset, dt=dt)
 
 
+@dataclass
+class Compiled:
+    """A protocol's network, built once and run (on ``cpp_standalone``: re-run) per point.
+
+    Attributes
+    ----------
+    network : `Network`
+        Everything to simulate.
+    duration : `Quantity`
+        Length of the one run.
+    run_args : callable
+        ``run_args(p)`` -> ``{group.variable: value}`` for the protocol's
+        ``run_params`` (the values *p* asks for).
+    collect : callable
+        ``collect(p)`` -> ``(metrics, arrays)`` from the monitors after a run.
+    """
+
+    network: object
+    duration: object
+    run_args: object
+    collect: object
+
+
 def protocol(name, description, defaults, quick=None):
     """Register ``fn(p, ctx) -> (metrics, arrays)`` as protocol *name*."""
     def register(fn):
         PROTOCOLS[name] = Protocol(name, description, fn, dict(defaults), dict(quick or {}))
         return fn
     return register
+
+
+def compiled_protocol(name, description, defaults, quick=None, run_params=()):
+    """Register ``build(p, be) -> Compiled`` as protocol *name*.
+
+    *run_params* names the parameters that ``build`` realises as state
+    variables (``(shared, constant)`` or per-neuron) that are only read during
+    the run, so that ``run_args`` can change them without recompiling; every
+    other parameter (sizes, durations, the time step, switches) defines a
+    model variant.  All random numbers must be drawn in generated code
+    (``rand()``, ``Synapses.connect(p=...)``), never in Python at build
+    time, so that the seed too can change from run to run.
+    """
+    unknown = sorted(set(run_params) - set(defaults))
+    if unknown:
+        raise ValueError(f"run_params {unknown} of protocol {name!r} are not parameters")
+
+    def register(build):
+        def fn(p, ctx):
+            with ctx.backend_scope(dt=p.get("dt")) as be:
+                model = build(p, be)
+                be.run(model.network, model.duration)
+                be.finish()
+                return model.collect(p)
+
+        fn.__doc__ = build.__doc__
+        PROTOCOLS[name] = Protocol(name, description, fn, dict(defaults), dict(quick or {}),
+                                   build=build, run_params=tuple(run_params))
+        return build
+    return register
+
+
+def variant_key(proto, params):
+    """The parameters that need their own build (all but ``run_params``), as JSON text."""
+    import json
+
+    from .results import to_jsonable
+
+    fixed = {k: v for k, v in params.items() if k not in proto.run_params}
+    return json.dumps(to_jsonable(fixed), sort_keys=True)
 
 
 _SKIP = {"__main__", "cli", "registry", "backend", "results", "analysis", "export", "tasks", "sweep", "progress"}
@@ -168,6 +245,13 @@ def resolve_params(proto, overrides=None, quick=False):
     return Params(params)
 
 
+def make_summary(proto, params, quick, seed, backend, wall_time_s, metrics):
+    """The ``summary.json`` content of a run."""
+    return {"protocol": proto.name, "description": proto.description, "params": dict(params),
+            "quick": bool(quick), "seed": int(seed), "backend": backend,
+            "versions": versions(), "wall_time_s": wall_time_s, "metrics": metrics}
+
+
 def run(name, out, *, seed=1, backend=DEFAULT_BACKEND, overrides=None, quick=False,
         build_dir=None, figure=None):
     """Run protocol *name* and store it in *out* (atomically).
@@ -193,10 +277,8 @@ def run(name, out, *, seed=1, backend=DEFAULT_BACKEND, overrides=None, quick=Fal
     ctx = RunContext(int(seed), backend, build_dir, quick)
     t0 = time.perf_counter()
     metrics, arrays = proto.fn(params, ctx)
-    summary = {"protocol": name, "description": proto.description, "params": dict(params),
-               "quick": bool(quick), "seed": int(seed), "backend": backend,
-               "versions": versions(), "wall_time_s": time.perf_counter() - t0,
-               "metrics": metrics}
+    summary = make_summary(proto, params, quick, seed, backend, time.perf_counter() - t0,
+                           metrics)
     if out is not None:
         extra = (lambda d: figure(summary, arrays, d)) if figure is not None else None
         write_run(out, summary, arrays, extra)

@@ -19,13 +19,26 @@ system) and have this package installed.
 
 Each worker process compiles into its own Cython cache and standalone build
 directory (``DENDRITES_CACHE`` or ``~/.cache/dendrites``, then
-``sweep-workers/<worker name>``), so processes never race on one cache, and a
-worker's standalone project is re-used from point to point: Brian2 rewrites
-only the generated files whose content changed, and ``make`` recompiles only
-those.
+``sweep-workers/<worker name>``), so processes never race on one cache.
+
+Compile once, re-run with ``run_args``: on ``cpp_standalone``, a protocol
+registered with :func:`protocols.registry.compiled_protocol` has its points
+grouped by model variant (equal values of every parameter outside its
+``run_params``).  One task builds and compiles a variant once and then runs
+the binary for each of its points with that point's ``run_args`` and seed
+(:meth:`protocols.backend.Backend.rerun`: no code generation, no
+compilation), storing each point as soon as it finishes.  A variant is split
+over several tasks only when there are fewer variants than workers (then it
+is compiled once on each worker that runs a share of its points).  Each
+point's ``summary.json`` records under ``build`` the variant, whether this
+point paid the compilation, the compile time and the binary's run time.  Other
+protocols (and other backends) run one task per point; a worker's standalone
+project is re-used from point to point there, Brian2 rewriting only the
+generated files whose content changed and ``make`` recompiling only those.
 """
 
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -38,10 +51,11 @@ from dendrites.errors import ModelError
 
 from .backend import DEFAULT_BACKEND, Backend
 from .progress import Progress
-from .registry import get_protocol, parse_assignment, resolve_params
-from .results import to_jsonable, versions
+from .registry import (RunContext, get_protocol, make_summary, parse_assignment,
+                       resolve_params, variant_key)
+from .results import to_jsonable, versions, write_run
 
-__all__ = ["parse_grid", "plan", "run_sweep", "point_name", "Progress"]
+__all__ = ["parse_grid", "plan", "run_sweep", "point_name", "run_variant", "Progress"]
 
 SCHEDULER_TIMEOUT_S = 5
 
@@ -118,15 +132,10 @@ def run_point(name, out, seed, overrides, quick, backend):
     """Run one point on a worker and store it in *out*; returns ``(status, info)``."""
     import warnings
 
-    import brian2
-
     from .registry import run
 
     cython_dir, build_dir = _worker_dirs()
-    cython_dir.mkdir(parents=True, exist_ok=True)
-    brian2.prefs.codegen.runtime.cython.cache_dir = str(cython_dir)
-    brian2.prefs.logging.console_log_level = "WARNING"
-    brian2.BrianLogger.log_level_warn()
+    _quiet_brian(cython_dir)
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -139,6 +148,79 @@ def run_point(name, out, seed, overrides, quick, backend):
     except Exception as err:  # a crash of one point must not end the sweep
         return "failed", f"{type(err).__name__}: {err}"
     return "done", dict(wall_time_s=time.perf_counter() - t0)
+
+
+def _quiet_brian(cython_dir):
+    import brian2
+
+    cython_dir.mkdir(parents=True, exist_ok=True)
+    brian2.prefs.codegen.runtime.cython.cache_dir = str(cython_dir)
+    brian2.prefs.logging.console_log_level = "WARNING"
+    brian2.BrianLogger.log_level_warn()
+
+
+def run_variant(name, out, items, quick, backend, variant):
+    """Build one model variant once and run each of its points on the compiled binary.
+
+    *items* are ``(overrides, seed, point name)`` that share every parameter
+    outside the protocol's ``run_params``; each finished point is stored at
+    once under *out*.  Returns ``{point name: (status, info)}``.
+    """
+    import warnings
+
+    proto = get_protocol(name)
+    cython_dir, build_root = _worker_dirs()
+    _quiet_brian(cython_dir)
+    out, status = Path(out), {}
+    first = resolve_params(proto, items[0][0], quick)
+    ctx = RunContext(int(items[0][1]), backend, build_root / f"variant-{variant}", quick)
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            with ctx.backend_scope(dt=first.get("dt")) as be:
+                model = proto.build(first, be)
+                be.run(model.network, model.duration)
+                compile_s = be.compile()
+                build_s = time.perf_counter() - t0
+                for k, (overrides, seed, pname) in enumerate(items):
+                    t1 = time.perf_counter()
+                    try:
+                        p = resolve_params(proto, overrides, quick)
+                        run_s = be.rerun(model.run_args(p), seed=seed)
+                        metrics, arrays = model.collect(p)
+                    except Exception as err:  # one bad point must not end the variant
+                        status[pname] = ("failed", f"{type(err).__name__}: {err}")
+                        continue
+                    wall = time.perf_counter() - t1 + (build_s if k == 0 else 0.0)
+                    summary = make_summary(proto, p, quick, seed, backend, wall, metrics)
+                    summary["build"] = dict(variant=variant, compiled=k == 0,
+                                            build_s=build_s if k == 0 else 0.0,
+                                            compile_s=compile_s if k == 0 else 0.0,
+                                            run_s=run_s, run_args=sorted(proto.run_params))
+                    write_run(out / pname, summary, arrays)
+                    status[pname] = ("done", dict(wall_time_s=wall))
+    except Exception as err:  # the build failed: every point not yet run fails with it
+        text = f"{err}" if isinstance(err, ModelError) else f"{type(err).__name__}: {err}"
+        for _, _, pname in items:
+            status.setdefault(pname, ("failed", text))
+    return status
+
+
+def _variant_tasks(proto, todo, quick, workers):
+    """Group *todo* by model variant; split a variant only if workers would idle."""
+    groups = {}
+    for item in todo:
+        key = variant_key(proto, resolve_params(proto, item[0], quick))
+        groups.setdefault(key, []).append(item)
+    split = max(1, workers // max(len(groups), 1))
+    tasks = []
+    for key, items in groups.items():
+        variant = hashlib.sha1(key.encode()).hexdigest()[:12]
+        n = min(split, len(items))
+        for c in range(n):
+            tasks.append((variant, items[c::n]))
+    return tasks
 
 
 # --------------------------------------------------------------------------- driver
@@ -257,7 +339,23 @@ def run_sweep(name, out, grid_items=(), seeds=1, workers=None, scheduler=None, q
     (out / "points").mkdir(parents=True, exist_ok=True)
     progress = Progress(len(points), stream=stream)
     progress.update(skipped=len(skipped))
-    if todo:
+    if todo and backend == "cpp_standalone" and proto.build is not None:
+        try:
+            n_workers = len(client.scheduler_info()["workers"]) or 1
+            tasks = _variant_tasks(proto, todo, quick, n_workers)
+            futures = {}
+            for k, (variant, items) in enumerate(tasks):
+                fut = client.submit(run_variant, name, str(out / "points"), items, quick,
+                                    backend, variant, key=f"{name}-{variant}-{k}-{os.getpid()}",
+                                    pure=False, retries=1)
+                futures[fut] = [pname for _, _, pname in items]
+            _collect_variants(futures, out, progress, failures)
+        finally:
+            progress.close()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif todo:
         try:
             futures = {}
             for overrides, seed, pname in todo:
@@ -285,6 +383,40 @@ def run_sweep(name, out, grid_items=(), seeds=1, workers=None, scheduler=None, q
         progress.close()
     return _write_index(out, name, proto, grid, seeds, points, failures, quick, backend,
                         scheduler, workers, time.perf_counter() - t0, len(skipped))
+
+
+def _collect_variants(futures, out, progress, failures, poll=0.5):
+    """Wait for variant tasks; the bar counts points as their directories appear."""
+    from distributed import wait
+
+    seen = set()
+    names = [p for pnames in futures.values() for p in pnames]
+
+    def stored():
+        fresh = [p for p in names if p not in seen
+                 and (out / "points" / p / "summary.json").exists()]
+        seen.update(fresh)
+        if fresh:
+            progress.update(done=len(fresh))
+
+    pending = set(futures)
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=poll, return_when="FIRST_COMPLETED")
+        except TimeoutError:                        # nothing finished: count stored points
+            stored()
+            continue
+        stored()
+        for fut in done:
+            try:
+                status = fut.result()
+            except Exception as err:                # the worker died twice under this task
+                status = {p: ("failed", f"{type(err).__name__}: {err}") for p in futures[fut]}
+            for pname, (state, info) in status.items():
+                if state != "done":
+                    failures[pname] = info
+                    progress.update(failed=1)
+    stored()
 
 
 def _write_index(out, name, proto, grid, seeds, points, failures, quick, backend, scheduler,
