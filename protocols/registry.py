@@ -91,12 +91,24 @@ class Compiled:
         ``run_params`` (the values *p* asks for).
     collect : callable
         ``collect(p)`` -> ``(metrics, arrays)`` from the monitors after a run.
+    run : callable, optional
+        ``run(be)`` makes the runs itself (stages with values set in between,
+        which a standalone build replays in order); by default one run of
+        *network* for *duration*.
     """
 
     network: object
     duration: object
     run_args: object
     collect: object
+    run: object = None
+
+    def simulate(self, be):
+        """Make the protocol's run(s) on backend *be*."""
+        if self.run is not None:
+            self.run(be)
+        else:
+            be.run(self.network, self.duration)
 
 
 def protocol(name, description, defaults, quick=None):
@@ -126,7 +138,7 @@ def compiled_protocol(name, description, defaults, quick=None, run_params=()):
         def fn(p, ctx):
             with ctx.backend_scope(dt=p.get("dt")) as be:
                 model = build(p, be)
-                be.run(model.network, model.duration)
+                model.simulate(be)
                 be.finish()
                 return model.collect(p)
 

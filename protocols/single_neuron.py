@@ -11,7 +11,7 @@ from dendrites import presets
 from dendrites.errors import ModelError
 
 from .analysis import burst_statistics, exp_decay_tau
-from .registry import protocol
+from .registry import Compiled, compiled_protocol, protocol
 
 __all__ = ["passive_transfer", "fi_curve", "bap", "burst_induction"]
 
@@ -26,48 +26,75 @@ def _steps(be, net, group, settle, *stages):
 
 
 # ---------------------------------------------------------------------------
-@protocol("passive-transfer",
-          "Current step into each compartment of a passive 3-compartment neuron; "
-          "steady-state transfer matrix and slowest time constant vs the closed form",
-          dict(C_soma=100 * pF, C_basal=100 * pF, C_apical=100 * pF, g_L_soma=10 * nS,
-               g_L_basal=10 * nS, g_L_apical=10 * nS, g_B=100 * nS, g_A=80 * nS,
-               E_L=-70 * mV, amplitude=50 * pA, t_settle=20 * ms, t_step=200 * ms,
-               t_after=100 * ms, dt=0.025 * ms),
-          quick=dict(t_step=150 * ms, t_after=80 * ms))
-def passive_transfer(p, ctx):
-    """Sacramento-style passive neuron (both-way coupling) in physical units."""
+#: passive-transfer parameters a cpp_standalone build takes through run_args
+PASSIVE_RUN_PARAMS = ("C_soma", "C_basal", "C_apical", "g_L_soma", "g_L_basal", "g_L_apical",
+                      "g_B", "g_A")
+
+
+def _passive_model(p):
     model = presets.pyramidal(3, C_soma=p.C_soma, g_L_soma=p.g_L_soma, g_basal=p.g_B,
                               g_apical=p.g_A, E_L=p.E_L, name="passive-3c")
-    model = model.with_params(C_basal=p.C_basal, C_apical=p.C_apical, g_L_basal=p.g_L_basal,
-                              g_L_apical=p.g_L_apical)
+    return model.with_params(C_basal=p.C_basal, C_apical=p.C_apical, g_L_basal=p.g_L_basal,
+                             g_L_apical=p.g_L_apical)
+
+
+@compiled_protocol("passive-transfer",
+                   "Current step into each compartment of a passive 3-compartment neuron; "
+                   "steady-state transfer matrix and slowest time constant vs the closed form",
+                   dict(C_soma=100 * pF, C_basal=100 * pF, C_apical=100 * pF, g_L_soma=10 * nS,
+                        g_L_basal=10 * nS, g_L_apical=10 * nS, g_B=100 * nS, g_A=80 * nS,
+                        E_L=-70 * mV, amplitude=50 * pA, t_settle=20 * ms, t_step=200 * ms,
+                        t_after=100 * ms, dt=0.025 * ms),
+                   quick=dict(t_step=150 * ms, t_after=80 * ms),
+                   run_params=PASSIVE_RUN_PARAMS)
+def passive_transfer(p, be):
+    """Sacramento-style passive neuron (both-way coupling) in physical units.
+
+    Capacitances, leak and coupling conductances are state variables: a
+    ``cpp_standalone`` sweep over them re-runs one build (``E_L`` sets the
+    initial voltage and the stimulus is set between stages, so ``E_L`` and
+    ``amplitude`` define model variants).
+    """
+    model = _passive_model(p)
     comps = model.compartment_names
     n = len(comps)
-    with ctx.backend_scope(dt=p.dt) as be:
-        group = model.build(n, name="passive", dt=p.dt)
-        mon = StateMonitor(group, [f"v_{c}" for c in comps], record=True)
-        net = Network(group, mon)
-        on = {f"I_ext_{c}": np.where(np.arange(n) == i, 1.0, 0.0) * p.amplitude
-              for i, c in enumerate(comps)}
-        off = {f"I_ext_{c}": 0 * pA for c in comps}
+    group = model.build(n, name="passive", dt=p.dt)
+    mon = StateMonitor(group, [f"v_{c}" for c in comps], record=True)
+    net = Network(group, mon)
+    on = {f"I_ext_{c}": np.where(np.arange(n) == i, 1.0, 0.0) * p.amplitude
+          for i, c in enumerate(comps)}
+    off = {f"I_ext_{c}": 0 * pA for c in comps}
+
+    def run(be):
         _steps(be, net, group, p.t_settle, (p.t_step, on), (p.t_after, off))
-        be.finish()
+
+    def run_args(q):
+        return {group.C_soma: q.C_soma, group.C_basal: q.C_basal, group.C_apical: q.C_apical,
+                group.g_L_soma: q.g_L_soma, group.g_L_basal: q.g_L_basal,
+                group.g_L_apical: q.g_L_apical, group.g_soma_basal: q.g_B,
+                group.g_soma_apical: q.g_A}
+
+    def collect(q):
         t = np.asarray(mon.t / ms)
         v = np.stack([np.asarray(getattr(mon, f"v_{c}") / mV) for c in comps], axis=1)
-    rest = float(p.E_L / mV)
-    t_off = float((p.t_settle + p.t_step) / ms)
-    window = (t > t_off - 10) & (t <= t_off)
-    steady = v[:, :, window].mean(axis=2) - rest          # injected x recorded
-    C, A = model.passive_system()
-    theory = np.linalg.solve(A, np.diag(float(p.amplitude) / C)).T / 1e-3
-    taus = [exp_decay_tau(t, v[i, i] - rest, t_off) for i in range(n)]
-    tau_theory = 1e3 / np.min(np.linalg.eigvals(A).real)
-    rel = np.abs(steady - theory) / np.abs(theory).max()
-    metrics = dict(compartments=list(comps), steady_state_mV=steady.tolist(),
-                   steady_state_theory_mV=theory.tolist(),
-                   max_rel_error_steady_state=float(rel.max()),
-                   input_resistance_MOhm=(np.diag(steady) / float(p.amplitude / pA) * 1e3).tolist(),
-                   time_constants_ms=taus, time_constant_theory_ms=float(tau_theory))
-    return metrics, dict(t_ms=t, v_mV=v)
+        rest = float(q.E_L / mV)
+        t_off = float((q.t_settle + q.t_step) / ms)
+        window = (t > t_off - 10) & (t <= t_off)
+        steady = v[:, :, window].mean(axis=2) - rest          # injected x recorded
+        C, A = _passive_model(q).passive_system()
+        theory = np.linalg.solve(A, np.diag(float(q.amplitude) / C)).T / 1e-3
+        taus = [exp_decay_tau(t, v[i, i] - rest, t_off) for i in range(n)]
+        tau_theory = 1e3 / np.min(np.linalg.eigvals(A).real)
+        rel = np.abs(steady - theory) / np.abs(theory).max()
+        metrics = dict(compartments=list(comps), steady_state_mV=steady.tolist(),
+                       steady_state_theory_mV=theory.tolist(),
+                       max_rel_error_steady_state=float(rel.max()),
+                       input_resistance_MOhm=(np.diag(steady) / float(q.amplitude / pA)
+                                              * 1e3).tolist(),
+                       time_constants_ms=taus, time_constant_theory_ms=float(tau_theory))
+        return metrics, dict(t_ms=t, v_mV=v)
+
+    return Compiled(net, None, run_args, collect, run=run)
 
 
 # ---------------------------------------------------------------------------

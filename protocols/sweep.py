@@ -180,7 +180,7 @@ def run_variant(name, out, items, quick, backend, variant):
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             with ctx.backend_scope(dt=first.get("dt")) as be:
                 model = proto.build(first, be)
-                be.run(model.network, model.duration)
+                model.simulate(be)
                 compile_s = be.compile()
                 build_s = time.perf_counter() - t0
                 for k, (overrides, seed, pname) in enumerate(items):

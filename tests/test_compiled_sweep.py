@@ -104,3 +104,21 @@ def test_standalone_sweep_compiles_once_and_matches_fresh_builds(tmp_path, monke
                       backend="cpp_standalone")
     assert again["stored_before"] == 4
     assert len(plan({}, [1])) == 1
+
+
+@pytest.mark.standalone
+def test_passive_transfer_sweep_matches_the_closed_form_at_every_point(tmp_path):
+    """Coupling and leak changed by run_args only: every point meets its own closed form."""
+    out = tmp_path / "pt"
+    meta = run_sweep("passive-transfer", out, ["g_A=40*nS,160*nS", "g_L_apical=5*nS,20*nS"],
+                     seeds=1, workers=1, quick=True, backend="cpp_standalone")
+    assert meta["failures"] == {}
+    summaries = [json.loads(p.read_text()) for p in (out / "points").glob("*/summary.json")]
+    assert len(summaries) == 4 and sum(s["build"]["compiled"] for s in summaries) == 1
+    soma_apical = set()
+    for s in summaries:
+        m = s["metrics"]
+        assert m["max_rel_error_steady_state"] < 1e-5
+        assert m["time_constants_ms"][0] == pytest.approx(m["time_constant_theory_ms"], rel=1e-3)
+        soma_apical.add(round(m["steady_state_mV"][0][2], 6))
+    assert len(soma_apical) == 4                        # every point saw its own parameters
