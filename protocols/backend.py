@@ -97,6 +97,16 @@ class Backend:
         if self.standalone:
             if self.name == "cuda_standalone":
                 import brian2cuda  # noqa: F401  registers the device
+
+                # CUDA >= 13 ships Thrust/CUB/libcu++ that refuse anything older than
+                # C++17; Brian2's default host flags ask for C++11.
+                prefs.codegen.cpp.extra_compile_args_gcc = [
+                    "-std=c++17" if a.startswith("-std=") else a
+                    for a in prefs.codegen.cpp.extra_compile_args_gcc]
+                nvcc = prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc
+                if not any(a.startswith("-std=") for a in nvcc):
+                    prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc = [
+                        *nvcc, "-std=c++17"]
             if self.build_dir is None:
                 self.build_dir = Path(tempfile.mkdtemp(prefix="dendrites-build-"))
             set_device(self.name, directory=str(self.build_dir), build_on_run=False)
