@@ -71,14 +71,16 @@ def recurrent_stdp(p, be):
         i = np.asarray(net.spikes.i)
         counts = np.bincount(i, minlength=q.N)
         rates = counts / T
-        isi_cv = []
-        order = np.lexsort((t, i))
+        order = np.lexsort((t, i))                 # by neuron, then time
         ts, idx = t[order], i[order]
-        starts = np.searchsorted(idx, np.arange(q.N + 1))
-        for k in range(q.N):
-            isi = np.diff(ts[starts[k]:starts[k + 1]])
-            if len(isi) >= 3:
-                isi_cv.append(isi.std() / isi.mean())
+        same = idx[1:] == idx[:-1]
+        isi, owner = np.diff(ts)[same], idx[1:][same]
+        n_isi = np.bincount(owner, minlength=q.N)
+        s1 = np.bincount(owner, isi, minlength=q.N)
+        s2 = np.bincount(owner, isi * isi, minlength=q.N)
+        ok = n_isi >= 3                            # CV of neurons with >= 3 intervals
+        mean = s1[ok] / n_isi[ok]
+        isi_cv = np.sqrt(np.maximum(s2[ok] / n_isi[ok] - mean ** 2, 0)) / mean
         edges = np.arange(0, T + 1e-12, float(BIN / second))
         pop = np.histogram(t, edges)[0] / (q.N * float(BIN / second))
         w = np.asarray(syn.w / nS)
@@ -91,7 +93,7 @@ def recurrent_stdp(p, be):
             N=int(q.N), n_synapses=int(len(w)),
             mean_rate_hz=float(rates.mean()), rate_sd_hz=float(rates.std()),
             fraction_silent=float(np.mean(counts == 0)),
-            cv_isi=float(np.mean(isi_cv)) if isi_cv else None,
+            cv_isi=float(np.mean(isi_cv)) if len(isi_cv) else None,
             population_rate_cv=float(pop.std() / pop.mean()) if pop.mean() > 0 else None,
             input_rate_hz=float(q.input_rate / Hz),
             input_rate_measured_hz=measured,
