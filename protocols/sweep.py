@@ -172,6 +172,13 @@ def run_variant(name, out, items, quick, backend, variant):
     cython_dir, build_root = _worker_dirs()
     _quiet_brian(cython_dir)
     out, status = Path(out), {}
+    # a retried task (its worker died) keeps what the first attempt stored
+    for _, _, pname in items:
+        if (out / pname / "summary.json").exists():
+            status[pname] = ("done", dict(stored_before=True))
+    items = [it for it in items if it[2] not in status]
+    if not items:
+        return status
     first = resolve_params(proto, items[0][0], quick)
     ctx = RunContext(int(items[0][1]), backend, build_root / f"variant-{variant}", quick)
     t0 = time.perf_counter()

@@ -10,7 +10,7 @@ from dendrites.errors import ModelError
 from protocols import Backend
 from protocols.backend import SEED_ENV
 from protocols.registry import compiled_protocol, get_protocol, resolve_params, run, variant_key
-from protocols.sweep import _variant_tasks, plan, run_sweep
+from protocols.sweep import _variant_tasks, plan, run_sweep, run_variant
 
 SMALL = dict(N=60, duration=0.2 * second)
 
@@ -37,6 +37,16 @@ def test_points_are_grouped_by_variant_and_split_only_for_idle_workers():
             [(dict(SMALL, N=50, w_basal=2 * nS), 1, "N50-w")]
     tasks = _variant_tasks(proto, sizes, quick=True, workers=2)
     assert sorted(len(items) for _, items in tasks) == [1, 2]  # N=50 twice in one build
+
+
+def test_a_retried_variant_task_keeps_stored_points(tmp_path):
+    """A task retried after its worker died runs only what the first attempt did not store."""
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p1" / "summary.json").write_text("{}")
+    status = run_variant("recurrent-stdp", str(tmp_path), [(dict(SMALL), 1, "p1")], True,
+                         "cpp_standalone", "v")
+    assert status == {"p1": ("done", {"stored_before": True})}
+    assert (tmp_path / "p1" / "summary.json").read_text() == "{}"      # not rebuilt, not rerun
 
 
 def test_compiled_protocol_checks_its_run_params():
