@@ -40,10 +40,13 @@ def simulate(rule, pre_trains, post_trains, w_init=0.5, spikes=False):
               max(np.max(t, initial=0) for t in post_trains))
     mon = SpikeMonitor(post)
     Network(post, pre, trig, kick, syn, mon).run((end + 0.01) * second)
+    # a copy: on brian2 >= 2.10 ``syn.w[:]`` is a view of a C++ dynamic array that is freed
+    # with the Synapses object, i.e. as soon as this function returns
+    w = np.array(syn.w[:])
     if spikes:
         trains = mon.spike_trains()
-        return np.asarray(syn.w[:]), [np.asarray(trains[k] / second) for k in range(n)]
-    return np.asarray(syn.w[:])
+        return w, [np.asarray(trains[k] / second) for k in range(n)]
+    return w
 
 
 def pair_closed_form(pre, post, A_plus, A_minus, tau_plus, tau_minus):
