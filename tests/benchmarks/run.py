@@ -95,11 +95,41 @@ def _protocol_names(names=None):
     return sorted(PROTOCOLS)
 
 
-def plan(quick, only, repeats=None, protocols=None):
-    """The list of cases to run."""
-    sizes, duration = ((1000,), 0.2) if quick else ((1000, 10000), 1.0)
+def recurrent_params(case):
+    """Network parameters of a case: defaults, or K recurrent synapses per neuron.
+
+    A case with ``k_rec`` connects with ``p_rec = k_rec / N`` and scales the
+    recurrent weights, their bound and the STDP amplitudes by ``200 / k_rec``,
+    so the summed recurrent drive stays that of the default network at
+    N = 10,000 (200 synapses per neuron); only the work per spike changes.
+    """
+    k = case.get("k_rec")
+    if not k:
+        return {}
+    from circuits.recurrent import DEFAULTS
+
+    scale = 200.0 / k
+    return dict(p_rec=k / case["N"], w_rec=DEFAULTS["w_rec"] * scale,
+                w_max=DEFAULTS["w_max"] * scale, A_plus=DEFAULTS["A_plus"] * scale,
+                A_minus=DEFAULTS["A_minus"] * scale)
+
+
+def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_rec_n=10000):
+    """The list of cases to run.
+
+    *sizes* replaces the default N = 1,000 and 10,000; *k_rec* adds a series
+    at N = *k_rec_n* over recurrent synapses per neuron (numba and
+    cpp_standalone, see :func:`recurrent_params`).
+    """
+    default_sizes, duration = ((1000,), 0.2) if quick else ((1000, 10000), 1.0)
+    sizes = tuple(sizes or default_sizes)
     reps = repeats or (1 if quick else 3)
     cases = []
+    for k in k_rec or ():
+        cases.append(dict(implementation="numba", backend="numba", N=k_rec_n, threads=1,
+                          k_rec=k))
+        cases.append(dict(implementation="brian2", backend="cpp_standalone", N=k_rec_n,
+                          threads=1, k_rec=k))
     for N in sizes:
         cases.append(dict(implementation="numba", backend="numba", N=N, threads=1))
         last = N == sizes[-1]
@@ -147,7 +177,8 @@ def _numba_case(case):
     from brian2 import second
     from numba_loop import run_benchmark
 
-    r = run_benchmark(case["N"], case["duration"] * second, repeats=case["repeats"])
+    r = run_benchmark(case["N"], case["duration"] * second, repeats=case["repeats"],
+                      params=recurrent_params(case) or None)
     return [dict(build_s=r["build_s"], run_s=r["run_s"], all_run_s=r["all_run_s"],
                  spikes=r["spikes"], mean_rate_hz=r["mean_rate_hz"], peak_mb=_self_peak_mb())]
 
@@ -180,7 +211,7 @@ def _cython_case(case, workdir):
     for _ in range(case["repeats"]):
         with Backend("cython", seed=1, dt=0.1 * ms):
             t0 = time.perf_counter()
-            net = recurrent_network(case["N"])
+            net = recurrent_network(case["N"], **recurrent_params(case))
             network = net.network()
             network.run(0 * ms)  # code generation and compilation
             builds.append(time.perf_counter() - t0)
@@ -209,7 +240,7 @@ def _cpp_case(case, workdir):
     with Backend("cpp_standalone", build_dir=build_dir, seed=1, dt=0.1 * ms,
                  threads=case["threads"]) as be:
         t0 = time.perf_counter()
-        net = recurrent_network(N)
+        net = recurrent_network(N, **recurrent_params(case))
         be.run(net.network(), T * second)
         device.build(directory=str(build_dir), compile=True, run=False, with_output=False)
         build_s = time.perf_counter() - t0
@@ -364,7 +395,12 @@ def _summary(cases, protocol_subset=False):
             met=None if protocol_subset else bool(total <= PROTOCOLS_TARGET_S
                                                   and len(done) == len(prot)))
     ok = [c for c in cases if "error" not in c and c.get("case", "run") == "run"
-          and c.get("family") != "protocols"]
+          and c.get("family") != "protocols" and not c.get("k_rec")]
+    k_series = [c for c in cases if "error" not in c and c.get("k_rec")]
+    if k_series:
+        out["k_rec"] = {f"{c['backend']}_K{c['k_rec']}": dict(
+            N=c["N"], run_s=c["run_s"], peak_mb=c["peak_mb"], mean_rate_hz=c["mean_rate_hz"])
+            for c in k_series}
     for N in sorted({c["N"] for c in ok}):
         by = {(c["backend"], c["threads"]): c for c in ok if c["N"] == N}
         ref = by.get(("numba", 1))
@@ -406,6 +442,10 @@ def _summary(cases, protocol_subset=False):
     return out
 
 
+def _ints(text):
+    return [int(x) for x in text.split(",")] if text else None
+
+
 def main(argv=None):
     """Command line entry point (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -414,6 +454,10 @@ def main(argv=None):
     ap.add_argument("--only", help="family or comma-separated families: " + ", ".join(FAMILIES)
                     + ", brian2, reference")
     ap.add_argument("--repeats", type=int, help="repetitions per case")
+    ap.add_argument("--sizes", help="comma-separated N (default 1000,10000; --quick: 1000)")
+    ap.add_argument("--k-rec", help="comma-separated recurrent synapses per neuron: a series at "
+                    "N = --k-rec-n (numba, cpp_standalone)")
+    ap.add_argument("--k-rec-n", type=int, default=10000)
     ap.add_argument("--protocols", help="comma-separated protocols for the protocols family "
                     "(default: all registered)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
@@ -433,7 +477,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     cases, load_before = [], os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=out) as tmp:
-        for k, case in enumerate(plan(args.quick, args.only, args.repeats, args.protocols)):
+        for k, case in enumerate(plan(args.quick, args.only, args.repeats, args.protocols,
+                                      _ints(args.sizes), _ints(args.k_rec), args.k_rec_n)):
             what = (f"protocol {case['protocol']}" if case.get("family") == "protocols" else
                     f"{case['backend']} N={case['N']} threads={case['threads']}")
             print(f"[{k + 1}] {what} ...", flush=True)

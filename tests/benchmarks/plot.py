@@ -1,0 +1,95 @@
+"""Scaling figure from ``benchmarks.json``: run time and memory against N and synapses per neuron.
+
+Usage::
+
+    python tests/benchmarks/plot.py DIR/benchmarks.json [--out figures/speed-scaling]
+
+Panels: simulation time (1 s of biological time) against N on log-log axes,
+one line per implementation (numba, cpp_standalone with 1 and 2 threads,
+cython, NEURON, Arbor where measured); peak resident memory of the
+simulating process against N; simulation time against recurrent synapses per
+neuron (cases of a ``--k-rec`` series carry ``k_rec``; the N series uses
+the default 2 % connection probability).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = {("numba", 1): ("numba loop (1 core)", "#666666", "s"),
+         ("cpp_standalone", 1): ("Brian2 cpp_standalone", "#1f77b4", "o"),
+         ("cpp_standalone", 2): ("cpp_standalone, 2 threads", "#17becf", "o"),
+         ("cython", 1): ("Brian2 cython", "#ff7f0e", "^"),
+         ("neuron", 1): ("NEURON", "#2ca02c", "D"),
+         ("arbor", 1): ("Arbor", "#d62728", "v")}
+
+
+def series(cases, key):
+    """``{(backend, threads): [(x, case), ...]}`` for the N series or the K series."""
+    out = {}
+    for c in cases:
+        if "error" in c or c.get("case", "run") != "run" or c.get("family") == "protocols":
+            continue
+        k = c.get("k_rec")
+        if (key == "N") == bool(k):
+            continue
+        x = c["N"] if key == "N" else k
+        out.setdefault((c["backend"], c["threads"]), []).append((x, c))
+    return {k: sorted(v, key=lambda t: t[0]) for k, v in out.items()}
+
+
+def draw(report, stem):
+    cases = report["cases"]
+    by_n, by_k = series(cases, "N"), series(cases, "K")
+    fig, axes = plt.subplots(1, 3 if by_k else 2, figsize=(11 if by_k else 7.5, 3.4),
+                             constrained_layout=True)
+    for key, rows in by_n.items():
+        label, color, marker = STYLE.get(key, (f"{key[0]} t{key[1]}", "k", "x"))
+        xs = [x for x, _ in rows]
+        axes[0].plot(xs, [c["run_s"] for _, c in rows], marker=marker, color=color,
+                     label=label, lw=1.2, ms=4)
+        axes[1].plot(xs, [c["peak_mb"] for _, c in rows], marker=marker, color=color,
+                     lw=1.2, ms=4)
+    axes[0].set(xscale="log", yscale="log", xlabel="neurons N",
+                ylabel="simulation time for 1 s (s)", title="run time (2 % recurrence)")
+    axes[1].set(xscale="log", yscale="log", xlabel="neurons N", ylabel="peak memory (MB)",
+                title="memory of the simulating process")
+    axes[0].legend(fontsize=7, frameon=False)
+    if by_k:
+        for key, rows in by_k.items():
+            label, color, marker = STYLE.get(key, (str(key), "k", "x"))
+            axes[2].plot([x for x, _ in rows], [c["run_s"] for _, c in rows], marker=marker,
+                         color=color, label=label, lw=1.2, ms=4)
+        n = sorted({c["N"] for rows in by_k.values() for _, c in rows})
+        axes[2].set(xscale="log", yscale="log", xlabel="recurrent synapses per neuron",
+                    ylabel="simulation time for 1 s (s)",
+                    title=f"N = {', '.join(map(str, n))}, weights x 200/K")
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+    load = report.get("machine", {}).get("load_average_before")
+    fig.suptitle("foundation network (tests/benchmarks/run.py)"
+                 + (f", load before {load[0]:.2f}" if load else ""), fontsize=8)
+    fig.savefig(f"{stem}.png", dpi=130)
+    fig.savefig(f"{stem}.svg")
+    plt.close(fig)
+    return Path(f"{stem}.png")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("json")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "figures"
+                                         / "speed-scaling"))
+    args = ap.parse_args(argv)
+    print(draw(json.loads(Path(args.json).read_text()), args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
