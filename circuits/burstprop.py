@@ -45,7 +45,7 @@ from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites import NoiseCurrent, presets
 from dendrites.errors import ModelError, check_quantity
 from dendrites.plasticity import connect
-from dendrites.plasticity.burst import BurstDetector, BurstRule
+from dendrites.plasticity.burst import BurstDetector, BurstRule, _BurstBase
 from dendrites.plasticity.stp import FixedWeight, std_feedforward, stf_feedback
 
 from .populations import InputLayer, Population, add_mechanisms, check_size
@@ -53,6 +53,7 @@ from .populations import InputLayer, Population, add_mechanisms, check_size
 __all__ = [
     "PLASTIC",
     "SOURCE",
+    "HomeostaticBurstRule",
     "Propagation",
     "RateXOR",
     "XORNet",
@@ -229,6 +230,43 @@ def build_propagation(desc, duration, dt, seed=1):
 
 # ====================================================================== XOR
 @dataclass(frozen=True)
+class HomeostaticBurstRule(_BurstBase):
+    """Burst rule with the authors' upper event-rate homeostasis (Payeur et al. 2021).
+
+    ``dw/dt = eta [B - P_bar E - h (1 - r_max/E_bar)_+ (E + B)] E_tilde_pre``:
+    the :class:`~dendrites.plasticity.burst.BurstRule` plus, while the
+    postsynaptic moving-average event rate ``E_bar`` exceeds ``r_max``, a
+    depression at every event and burst.  This is the network rule of the
+    authors' code (``AdaptiveEBCPConnection.cpp``: ``dw = eta [E_bar B -
+    B_bar E - (E_bar - max_rate)_+ (E + B)] E_tilde``, ``max_rate = e_max``
+    in ``sim_xor.cpp``) divided by ``E_bar``, i.e. in the ``P_bar`` form of
+    :class:`BurstRule`; ``h`` (1 in the authors' code) scales it, 0 turns it
+    off.  Their lower bound (``min_rate`` 0.1 Hz, potentiation at presynaptic
+    spikes) is left out: it acts only on nearly silent neurons.
+    """
+
+    eta: float = 0.1
+    tau_pre: object = _q(100 * ms)
+    burst_isi: object = _q(16 * ms)
+    r_max: object = _q(10 * Hz)
+    h: float = 1.0
+    w_min: float = 0.0
+    w_max: float = 1.0
+    name = "homeostatic-burst-rule"
+
+    def spec(self, post_model, compartment):
+        s, d = self._common(post_model, compartment)
+        self.param(s, "r_max", self.r_max, Hz, positive=True)
+        self.param(s, "h_hom", self.h, 1, nonnegative=True)
+        s.requires[f"E_bar_{d}_post"] = s.requires[f"P_bar_{d}_post"]
+        hom = (f"h_hom*clip(1 - r_max/clip(E_bar_{d}_post, 1e-12*Hz, 1e12*Hz), 0, 1)"
+               f"*(event_now_{d}_post + burst_now_{d}_post)")
+        s.on_post = [f"w = clip(w + eta*(burst_now_{d}_post - P_bar_{d}_post*event_now_{d}_post"
+                     f" - {hom})*etrace, w_min, w_max)"]
+        return s
+
+
+@dataclass(frozen=True)
 class XORNet:
     """Description of the XOR burstprop network, shared by the spiking and the rate version.
 
@@ -258,12 +296,22 @@ class XORNet:
         out->hid1.apical (STF), out->SST (STF), SST->hid2.apical.
     I_hid, I_out, I_hid_apical, I_out_apical, I_pv, I_sst : `Quantity`
         Constant bias currents.
+    I_hid2_apical : `Quantity` or None
+        Constant current into the hid2 dendrites (``I_hid_apical`` if None).
+        hid2 is held below its burst threshold by SST inhibition, so a higher
+        bias keeps its burst probability where SST changes can move it.
     noise_soma, noise_apical, noise_tau : `Quantity`
         OU background of the pyramids (interneurons get ``noise_soma/3``).
     eta_ih, eta_ho : float
         Learning rates of the burst rule (paper 8e-3, 4e-3 over 2000 examples).
     tau_pre, tau_avg : `Quantity`
-        Presynaptic event trace and moving averages (paper 100 ms, 2 s).
+        Presynaptic event trace and moving averages (paper 100 ms, 2 s, with a
+        7.2 s prediction phase: ``P_bar`` has forgotten the previous example
+        when learning starts).
+    h_hom : float
+        Weight of the authors' upper event-rate homeostasis
+        (:class:`HomeostaticBurstRule`, ``r_max = e_max``); 0: plain
+        :class:`~dendrites.plasticity.burst.BurstRule`.
     w_init, w_spread : float
         Initial weights ``U(w_init - w_spread, w_init + w_spread)`` in [0, w_max = 1].
     e_min, e_max : `Quantity`
@@ -293,6 +341,7 @@ class XORNet:
     I_hid: object = _q(250 * pA)
     I_out: object = _q(320 * pA)
     I_hid_apical: object = _q(100 * pA)
+    I_hid2_apical: object = None
     I_out_apical: object = _q(100 * pA)
     I_pv: object = _q(100 * pA)
     I_sst: object = _q(0 * pA)
@@ -305,6 +354,7 @@ class XORNet:
     tau_avg: object = _q(2 * second)
     w_init: float = 0.5
     w_spread: float = 0.2
+    h_hom: float = 0.0
     e_min: object = _q(2 * Hz)
     e_max: object = _q(10 * Hz)
     teach_gain: object = _q(40 * pA)
@@ -323,11 +373,13 @@ class XORNet:
             check_quantity(name, getattr(self, name), nS, nonnegative=True)
         for name in ("I_hid", "I_out", "I_hid_apical", "I_out_apical", "I_pv", "I_sst"):
             check_quantity(name, getattr(self, name), pA)
+        if self.I_hid2_apical is not None:
+            check_quantity("I_hid2_apical", self.I_hid2_apical, pA)
         for name in ("noise_soma", "noise_apical", "teach_gain", "teach_max"):
             check_quantity(name, getattr(self, name), pA, nonnegative=True)
         for name in ("noise_tau", "tau_pre", "tau_avg", "t_predict", "t_learn", "t_count"):
             check_quantity(name, getattr(self, name), ms, positive=True)
-        for name in ("eta_ih", "eta_ho"):
+        for name in ("eta_ih", "eta_ho", "h_hom"):
             check_quantity(name, getattr(self, name), 1, nonnegative=True)
         if not 0 <= self.w_init - self.w_spread and self.w_init + self.w_spread <= 1:
             raise ModelError(f"Parameters 'w_init' = {self.w_init} and 'w_spread' = "
@@ -338,6 +390,11 @@ class XORNet:
         if self.r_off >= self.r_on:
             raise ModelError(f"Parameter 'r_off' = {self.r_off} must be below 'r_on' = "
                              f"{self.r_on}.")
+
+    @property
+    def hid2_apical(self):
+        """Constant current into the hid2 dendrites (``I_hid2_apical``, else ``I_hid_apical``)."""
+        return self.I_hid_apical if self.I_hid2_apical is None else self.I_hid2_apical
 
     def input_rates(self, pattern):
         """Poisson rates (Hz) of the two input populations for a 0/1 *pattern* of length 2."""
@@ -393,6 +450,7 @@ def build_xor(desc, dt, seed=1):
         g[k].r = float(desc.r_off / desc.r_on)
     for k in ("hid1", "hid2"):
         g[k].I_ext_soma, g[k].I_ext_apical = desc.I_hid, desc.I_hid_apical
+    g["hid2"].I_ext_apical = desc.hid2_apical
     g["out"].I_ext_soma, g["out"].I_ext_apical = desc.I_out, desc.I_out_apical
     g["pv"].I_ext_soma, g["sst"].I_ext_soma = desc.I_pv, desc.I_sst
     for k in ("hid1", "hid2", "out"):
@@ -400,6 +458,9 @@ def build_xor(desc, dt, seed=1):
     syn = {}
 
     def rule(eta):
+        if desc.h_hom > 0:
+            return HomeostaticBurstRule(eta=eta, tau_pre=desc.tau_pre, r_max=desc.e_max,
+                                        h=desc.h_hom, w_min=0.0, w_max=1.0)
         return BurstRule(eta=eta, tau_pre=desc.tau_pre, w_min=0.0, w_max=1.0)
 
     plastic = [("in1_hid1", "in1", "hid1", desc.G_ih, desc.n_in, desc.eta_ih),
@@ -483,7 +544,7 @@ class RateXOR:
         sst = self.SST_GAIN * burst_out
         fb_inh = float(d.G_sst_out / nS) * 1e-9 * sst * self.TAU_GABA * self.DV_INH * 1e12
         p["hid1"] = self._p(float(d.I_hid_apical / pA) + fb)
-        p["hid2"] = self._p(float(d.I_hid_apical / pA) - fb_inh)
+        p["hid2"] = self._p(float(d.hid2_apical / pA) - fb_inh)
         return e, p, r
 
     def updates(self, pattern, label):

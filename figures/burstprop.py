@@ -121,8 +121,9 @@ def learn_xor(summary, arrays):
     fig, axes = setup(ncols=3, width=3.2, height=2.8)
     ax = axes[0]
     labels = ["".join(map(str, x)) for x in m["patterns"]]
+    seed0 = int(summary.get("seed", 0))
     for s, row in enumerate(rates):
-        ax.plot(range(4), row, "o-", lw=0.8, ms=4, alpha=0.8, label=f"seed {s}")
+        ax.plot(range(4), row, "o-", lw=0.8, ms=4, alpha=0.8, label=f"seed {seed0 + s}")
     ax.axhline(float(p["high_hz"]), color="#1b9e77", ls="--", lw=0.8)
     ax.axhline(float(p["low_hz"]), color="#d95f02", ls="--", lw=0.8)
     ax.set_xticks(range(4), labels)
