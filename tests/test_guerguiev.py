@@ -146,12 +146,28 @@ def test_learn_digits_tiny_learns_above_chance(tmp_path):
     assert (out / "summary.json").exists()
 
 
+def test_learn_digits_epochs_per_depth(tmp_path):
+    """``epochs_<d>`` > 0 sets the epochs of depth d; 0 falls back to ``epochs``."""
+    from protocols.guerguiev import DEFAULTS, QUICK, n_epochs
+    from protocols.registry import PROTOCOLS, resolve_params
+
+    p = resolve_params(PROTOCOLS["learn-digits"], dict(epochs=4, epochs_1=0, epochs_2=7))
+    assert [n_epochs(p, d) for d in (1, 2)] == [4, 7]
+    assert DEFAULTS["epochs_2"] > DEFAULTS["epochs"] and QUICK["epochs_2"] == 0
+    summary, arrays = run("learn-digits", tmp_path / "run", backend="numpy", overrides=dict(
+        depths=[0], epochs=1, epochs_0=2, n_train=30, n_test=10))
+    m = summary["metrics"]
+    assert m["epochs"] == {"0": 2}
+    assert len(m["test_error_curve"]["0"]) == 2 and len(arrays["test_error_depth0"]) == 2
+
+
 @pytest.mark.parametrize("bad", [
     dict(depths=[2], hidden_sizes=[50]),
     dict(task="cifar"),
     dict(epochs=-1),
     dict(depths=[1], eta_1=[1.0]),
     dict(eta_decay=0.0),
+    dict(epochs_2=-1),
     dict(T_test_integrate=300 * ms),
 ])
 def test_bad_input_raises_and_writes_nothing(tmp_path, bad):
