@@ -56,6 +56,10 @@ def draw(report, stem):
                      label=label, lw=1.2, ms=4)
         axes[1].plot(xs, [c["peak_mb"] for _, c in rows], marker=marker, color=color,
                      lw=1.2, ms=4)
+        for x, c in rows:                 # a runaway (up) state is another workload
+            if c["mean_rate_hz"] > 50:
+                axes[0].annotate(f"{c['mean_rate_hz']:.0f} Hz", (x, c["run_s"]), fontsize=6,
+                                 color=color, xytext=(-28, 4), textcoords="offset points")
     axes[0].set(xscale="log", yscale="log", xlabel="neurons N",
                 ylabel="simulation time for 1 s (s)", title="run time (2 % recurrence)")
     axes[1].set(xscale="log", yscale="log", xlabel="neurons N", ylabel="peak memory (MB)",
