@@ -130,6 +130,9 @@ def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_re
                           k_rec=k))
         cases.append(dict(implementation="brian2", backend="cpp_standalone", N=k_rec_n,
                           threads=1, k_rec=k))
+        if not quick and (os.cpu_count() or 1) > 1:
+            cases.append(dict(implementation="brian2", backend="cpp_standalone", N=k_rec_n,
+                              threads=2, k_rec=k))
     for N in sizes:
         cases.append(dict(implementation="numba", backend="numba", N=N, threads=1))
         last = N == sizes[-1]
