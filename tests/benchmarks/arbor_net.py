@@ -51,7 +51,6 @@ The mechanisms are compiled with ``arbor-build-catalogue`` into a temporary
 directory (:func:`build_catalogue`).
 """
 
-import hashlib
 import math
 import os
 import shutil
@@ -93,10 +92,7 @@ def _helpers():
 
 # ------------------------------------------------------------------- catalogue
 def _mod_hash(arbor):
-    digest = hashlib.sha1(arbor.__version__.encode())
-    for f in sorted(MOD_DIR.glob("*.mod")):
-        digest.update(f.name.encode() + f.read_bytes())
-    return digest.hexdigest()[:12]
+    return _helpers().mod_hash(arbor.__version__, MOD_DIR)
 
 
 def build_catalogue(directory=None):

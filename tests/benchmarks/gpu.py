@@ -41,7 +41,6 @@ def _case(case):
                  threads=case.get("threads", 1)):
         t0 = time.perf_counter()
         net = recurrent_network(N)
-        from brian2 import Network  # noqa: F401  (the network holds its own objects)
         nw = net.network()
         nw.run(T * second)
         device.build(directory=str(build), compile=True, run=False, with_output=False)

@@ -172,13 +172,18 @@ def section_geometry(c, soma_Ra=None):
 
 
 # ----------------------------------------------------------------- mechanisms
+def mod_hash(version, mod_dir):
+    """Cache key of compiled mechanisms: the simulator's version and every ``.mod`` file."""
+    digest = hashlib.sha1(str(version).encode())
+    for f in sorted(Path(mod_dir).glob("*.mod")):
+        digest.update(f.name.encode() + f.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _mod_hash():
     import neuron
 
-    digest = hashlib.sha1(neuron.__version__.encode())
-    for f in sorted(MOD_DIR.glob("*.mod")):
-        digest.update(f.name.encode() + f.read_bytes())
-    return digest.hexdigest()[:12]
+    return mod_hash(neuron.__version__, MOD_DIR)
 
 
 def compile_mechanisms(directory=None):
