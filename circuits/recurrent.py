@@ -1,8 +1,8 @@
 """Recurrent network of three-compartment pyramidal neurons with STDP (foundation benchmark).
 
 This is the benchmark model of this package: *N* three-compartment neurons
-(:func:`dendrites.presets.pyramidal` with an integrate-and-fire soma) in one
-``NeuronGroup``, each receiving independent Poisson input on the AMPA
+(:func:`dendrites.presets.pyramidal` with an integrate-and-fire soma and an
+AMPA channel in every compartment) in one ``NeuronGroup``, each receiving independent Poisson input on the AMPA
 channels of its basal (100 synapses) and apical (50 synapses) compartment,
 and recurrent excitation (fixed connection probability, default 2 %) onto the
 basal AMPA channel whose weights follow additive all-to-all pair STDP.
@@ -70,8 +70,19 @@ DEFAULTS = dict(
 RECORD_CHOICES = ("counts", "spikes", "rate", "inputs")
 
 
-def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms, *, p=None, stdp=True):
+def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms, *, p=None, stdp=True,
+                    channels=("ampa",), external_currents=None):
     """The neuron of the benchmark: ``presets.pyramidal(3)`` with an LIF soma.
+
+    Its compartments carry only the synaptic *channels* named (default AMPA,
+    the only one the network uses; every input and recurrent synapse is
+    AMPA).  Adding ``'nmda'`` and ``'gaba'`` (channels a user's own synapses
+    might target) at zero conductance leaves the dynamics unchanged but costs
+    about four times the simulation time: 15 instead of 6 integrated state
+    variables per neuron and an exponential (the NMDA Mg2+ block) per
+    compartment and integration stage.  *external_currents* names the
+    compartments with an injected current ``I_ext_<compartment>`` (default
+    all; see :class:`dendrites.NeuronModel`).
 
     With parameters *p* (see :data:`DEFAULTS`) it also carries the
     event-driven Poisson inputs on its basal and apical AMPA channels
@@ -79,8 +90,13 @@ def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms, *, p=None, st
     per-neuron spike traces of the pair rule
     (:class:`dendrites.inputs.SpikeTrace`).
     """
-    model = presets.pyramidal(3, spike=IntegrateAndFire(V_th, V_reset, t_ref),
-                              name="pyramidal-3c-lif")
+    channels = (channels,) if isinstance(channels, str) else tuple(channels)
+    if "ampa" not in channels:
+        raise ModelError(f"Parameter 'channels' = {channels!r} must include 'ampa' (the "
+                         f"channel of the network's inputs and recurrent synapses).")
+    model = replace(presets.pyramidal(3, spike=IntegrateAndFire(V_th, V_reset, t_ref),
+                                      name="pyramidal-3c-lif", channels=channels),
+                    external_currents=external_currents)
     if p is None:
         return model
     extra = {c: (EventPoissonInput("ampa", p[f"n_{c}_inputs"], p["input_rate"], p[f"w_{c}"]),)
@@ -150,7 +166,7 @@ def _check(p):
 
 
 def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("counts",),
-                      method=None, **params):
+                      method=None, channels=("ampa",), external_currents=(), **params):
     """Build the benchmark network of *N* pyramidal neurons.
 
     Parameters
@@ -173,6 +189,13 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
         apical input events).
     method : str, optional
         Integration method (default: the model's, second-order Runge-Kutta).
+    channels : sequence of str
+        Synaptic channels of every compartment (see :func:`benchmark_model`):
+        ``'ampa'`` and any of ``'nmda'``, ``'gaba'``.
+    external_currents : sequence of str
+        Compartments with an injected current ``I_ext_<compartment>``
+        (default none: the network injects no current, and each such
+        variable costs memory bandwidth at every step).
     **params
         Overrides of :data:`DEFAULTS`: ``n_basal_inputs``, ``n_apical_inputs``,
         ``input_rate`` (per input synapse), ``w_basal``, ``w_apical`` (AMPA
@@ -214,7 +237,8 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
         raise ModelError(f"Unknown record option(s) {sorted(bad)}; allowed: {', '.join(RECORD_CHOICES)}.")
     p = dict(DEFAULTS, **params)
     _check(p)
-    model = benchmark_model(p["V_th"], p["V_reset"], p["t_ref"], p=p, stdp=stdp)
+    model = benchmark_model(p["V_th"], p["V_reset"], p["t_ref"], p=p, stdp=stdp,
+                            channels=channels, external_currents=tuple(external_currents))
     group = model.build(N, name=f"{name}_neurons", dt=dt, method=method)
     syn = _recurrent(model, group, stdp, name, p)  # on the group's clock: one clock in all
     spikes = SpikeMonitor(group, record="spikes" in record, name=f"{name}_spikes")
@@ -230,7 +254,14 @@ def recurrent_network(N, *, stdp=True, dt=None, name="recurrent", record=("count
 
 
 def _recurrent(model, group, stdp, name, p):
-    """Recurrent synapses onto the basal AMPA channel, optionally plastic."""
+    """Recurrent synapses onto the basal AMPA channel, optionally plastic.
+
+    Delays are scalar (zero for every synapse): without ``delay=`` Brian2
+    keeps a per-synapse delay array for each pathway, 16 bytes per synapse
+    that are stored, written out after every standalone run and read when
+    the spike queues are prepared (160 MB at N = 50,000 with 200 synapses
+    per neuron).
+    """
     deliver = model.on_pre("ampa", "basal", "w")
     if stdp:
         syn = Synapses(group, group,
@@ -238,10 +269,11 @@ def _recurrent(model, group, stdp, name, p):
                        "A_minus : siemens (shared, constant)\nw_max : siemens (shared, constant)",
                        on_pre=f"{deliver}\nw = clip(w - A_minus*trace_minus_post, 0*siemens, w_max)",
                        on_post="w = clip(w + A_plus*trace_plus_pre, 0*siemens, w_max)",
+                       delay={"pre": 0 * ms, "post": 0 * ms},
                        clock=group.clock, name=f"{name}_synapses", namespace={})
     else:
-        syn = Synapses(group, group, "w : siemens", on_pre=deliver, clock=group.clock,
-                       name=f"{name}_synapses", namespace={})
+        syn = Synapses(group, group, "w : siemens", on_pre=deliver, delay=0 * ms,
+                       clock=group.clock, name=f"{name}_synapses", namespace={})
     if p["p_rec"] >= 1:  # all-to-all draws no random numbers (same streams on all backends)
         syn.connect(condition="i != j")
     else:  # geometric skipping: O(number of synapses), not O(N^2)

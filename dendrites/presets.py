@@ -7,7 +7,7 @@ paper's time constants and conductance ratios are exact.
 
 from brian2 import Hz, mV, ms, nS, pA, pF
 
-from .errors import check_choice
+from .errors import ModelError, check_choice
 from .channels import SynapticChannel, ampa, current_channel, gaba, nmda
 from .inputs import NoiseCurrent
 from .mechanisms import (AdaptiveThresholdIF, AdEx, BAPKernel, CalciumSpike, DendriticAdaptation,
@@ -18,13 +18,17 @@ __all__ = ["PRESETS", "get", "pyramidal", "urbanczik_senn_2014", "sacramento_201
            "guerguiev_2017", "payeur_2021", "payeur_2021_pv", "payeur_2021_sst",
            "bono_clopath_2017", "clopath_2010"]
 
+#: Synaptic channels :func:`pyramidal` can give its compartments.
+PYRAMIDAL_CHANNELS = {"ampa": ampa, "nmda": nmda, "gaba": gaba}
+
 COMPARTMENT_SETS = {2: ("soma", "apical"), 3: ("soma", "basal", "apical"),
                     4: ("soma", "basal", "trunk", "tuft")}
 
 
 def pyramidal(n_compartments=3, *, C_soma=100 * pF, g_L_soma=10 * nS, C_dend=100 * pF,
               g_L_dend=10 * nS, g_basal=100 * nS, g_apical=80 * nS, g_trunk_tuft=40 * nS,
-              E_L=-70 * mV, spike=None, one_way=False, name=None, source=None):
+              E_L=-70 * mV, spike=None, one_way=False, name=None, source=None,
+              channels=("ampa", "nmda", "gaba")):
     """A generic 2-, 3- or 4-compartment pyramidal neuron.
 
     Two compartments: soma and apical; three: soma, basal, apical; four: soma,
@@ -33,13 +37,22 @@ def pyramidal(n_compartments=3, *, C_soma=100 * pF, g_L_soma=10 * nS, C_dend=100
     in units of C/ms) with C = 100 pF, i.e. g_L = 10 nS, g_B = 100 nS,
     g_A = 80 nS; dendritic compartments get the somatic C and g_L (tau 10 ms);
     the trunk-tuft conductance (40 nS) is this package's choice.  Every
-    compartment has AMPA, NMDA and GABA channels.
+    compartment has the synaptic *channels* named (default AMPA, NMDA and
+    GABA; a network that uses fewer should leave the others out: a channel
+    at zero conductance is still integrated at every step, and the NMDA
+    Mg2+ block costs an exponential per compartment and step).
     """
     check_choice("number of compartments", n_compartments, tuple(COMPARTMENT_SETS))
+    channels = (channels,) if isinstance(channels, str) else tuple(channels)
+    for ch in channels:
+        check_choice("channel", ch, tuple(PYRAMIDAL_CHANNELS))
+    if len(set(channels)) != len(channels):
+        raise ModelError(f"Parameter 'channels' = {channels!r} names a channel twice.")
     names = COMPARTMENT_SETS[n_compartments]
     comps = [Compartment(n, C_soma if n == "soma" else C_dend,
                          g_L_soma if n == "soma" else g_L_dend, E_L,
-                         channels=(ampa(), nmda(), gaba())) for n in names]
+                         channels=tuple(PYRAMIDAL_CHANNELS[ch]() for ch in channels))
+             for n in names]
     apical = "trunk" if n_compartments == 4 else "apical"
     couplings = [Coupling("soma", apical, g_apical, one_way)]
     if "basal" in names:

@@ -5,6 +5,7 @@ into place only when everything is on disk, so an exception, a killed process
 or a full disk never leaves a half result (and never damages a previous run).
 """
 
+import functools
 import json
 import os
 import platform
@@ -34,7 +35,9 @@ class RunResult(dict):
         return self["metrics"]
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit():
+    """The package's git commit (looked up once per process: a sweep stores many runs)."""
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,

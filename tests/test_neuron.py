@@ -448,3 +448,46 @@ def test_model_printout_lists_custom_events():
                        mechanisms=(EventPoissonInput("ampa", 10, 5 * Hz, 1 * nS),))
     text = str(NeuronModel("ev", (comp,), spike=mechanisms.IntegrateAndFire()))
     assert "event input_soma: when t*n_soma*rate_soma >= s_soma" in text
+
+
+# ------------------------------------------------------------- channels and injected currents
+def test_pyramidal_channel_choice_and_external_currents():
+    full, ampa_only = presets.pyramidal(3), presets.pyramidal(3, channels=("ampa",))
+    assert "g_nmda_basal" in full.equations.names and "g_gaba_soma" in full.equations.names
+    names = ampa_only.equations.names
+    assert "g_ampa_apical" in names and not any("nmda" in n or "gaba" in n for n in names)
+    with pytest.raises(ModelError, match=r"Unknown channel 'kainate'; allowed: ampa, nmda, gaba"):
+        presets.pyramidal(3, channels=("ampa", "kainate"))
+    with pytest.raises(ModelError, match=r"names a channel twice"):
+        presets.pyramidal(3, channels=("ampa", "ampa"))
+    from dataclasses import replace
+    somatic = replace(full, external_currents=("soma",))
+    assert somatic.current_compartments == ("soma",)
+    assert "I_ext_soma" in somatic.equations.names
+    assert "I_ext_basal" not in somatic.equations.names
+    assert replace(full, external_currents=()).current_compartments == ()
+    with pytest.raises(ModelError, match=r"Unknown compartment 'tuft'"):
+        replace(full, external_currents=("tuft",))
+    with pytest.raises(ModelError, match=r"'external_currents' = 'soma' must be a tuple"):
+        replace(full, external_currents="soma")
+
+
+def test_dropping_unused_channels_and_currents_leaves_the_dynamics_unchanged():
+    """Zero-conductance NMDA/GABA channels and zero currents do not change the trajectory."""
+    from dataclasses import replace
+    lif = mechanisms.IntegrateAndFire(-50 * mV, -65 * mV, 2 * ms)
+    full = presets.pyramidal(3, spike=lif)
+    lean = replace(presets.pyramidal(3, spike=lif, channels=("ampa",)), external_currents=())
+    out = []
+    for model in (full, lean):
+        with Backend("numpy", dt=DT):
+            g = model.build(1, dt=DT)
+            g.g_ampa_basal = 60 * nS
+            g.g_ampa_soma = 30 * nS
+            mon = StateMonitor(g, ("v_soma", "v_basal", "v_apical"), record=0)
+            spikes = SpikeMonitor(g)
+            Network(g, mon, spikes).run(30 * ms)
+            out.append((np.array(mon.v_soma[0]), np.array(mon.v_apical[0]), spikes.num_spikes))
+    assert out[0][2] == out[1][2] > 0
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=0, atol=1e-12)

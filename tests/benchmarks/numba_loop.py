@@ -1,10 +1,10 @@
 """Hand-written single-core numba reference of the recurrent benchmark network.
 
 Same model as :func:`circuits.recurrent.recurrent_network`, written out by
-hand: the 15 state variables of the three-compartment neuron (voltages; AMPA,
-GABA and two-variable NMDA conductances with Mg2+ block on every compartment;
-``I_ext`` currents, zero here) and the two STDP traces, integrated with the
-same explicit midpoint method (Brian2's ``rk2``, the model's default) in the
+hand: the state variables of the three-compartment neuron (voltages and AMPA
+conductances of soma, basal and apical compartment: the only channel the
+network uses, and no injected current) and the two STDP traces,
+integrated with the same explicit midpoint method (Brian2's ``rk2``, the model's default) in the
 same algebraic form, the same refractoriness rule (``v_soma`` clamped while
 ``timestep(t - lastspike) < timestep(t_ref)``), event-driven Poisson input in
 operational time (``t n r >= s``, ``s += -log(1 - U)``), connectivity with
@@ -25,16 +25,19 @@ import time
 
 import numba
 import numpy as np
-from brian2 import mmolar, second
+from brian2 import second
 
 __all__ = ["STATE_VARS", "model_constants", "connect", "simulate", "run_benchmark"]
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 COMPS = ("soma", "basal", "apical")
 #: Rows of the state array: Brian2's variable names, and the last spike's time step.
-STATE_VARS = tuple(f"v_{c}" for c in COMPS) + tuple(
-    f"{g}_{c}" for g in ("g_ampa", "g_gaba", "g_nmda", "x_nmda") for c in COMPS) + tuple(
-    f"I_ext_{c}" for c in COMPS) + ("trace_plus", "trace_minus", "s_basal", "s_apical", "last")
+STATE_VARS = tuple(f"v_{c}" for c in COMPS) + tuple(f"g_ampa_{c}" for c in COMPS) + (
+    "trace_plus", "trace_minus", "s_basal", "s_apical", "last")
+#: Rows integrated like Brian2's group (compared in the tests).
+N_DYNAMIC = 8
+#: Constants per compartment in :func:`model_constants`.
+N_COMP_CONST = 5
 
 
 def model_constants(params, dt):
@@ -59,11 +62,9 @@ def model_constants(params, dt):
     f = {k: float(v) for k, v in m.items()}
     dt = float(dt)
     c = []
-    for comp in COMPS:  # per compartment: 11 values
+    for comp in COMPS:  # per compartment: N_COMP_CONST values
         c += [dt / f[f"C_{comp}"], f[f"g_L_{comp}"], f[f"E_L_{comp}"], f[f"E_ampa_{comp}"],
-              f[f"E_gaba_{comp}"], f[f"E_nmda_{comp}"], float(m[f"Mg_nmda_{comp}"] / (3.57 * mmolar)),
-              -dt / f[f"tau_ampa_{comp}"], -dt / f[f"tau_gaba_{comp}"],
-              dt / f[f"tau_nmda_{comp}"], -dt / f[f"tau_rise_nmda_{comp}"]]
+              -dt / f[f"tau_ampa_{comp}"]]
     c += [f["g_soma_basal"], f["g_soma_apical"], f["V_th"], f["V_reset"],
           float(int((f["t_ref"] + 1e-3 * dt) / dt)), dt,
           params["n_basal_inputs"] * float(params["input_rate"]),
@@ -118,19 +119,13 @@ def _simulate(n_steps, c, state, w, pre_ptr, post, post_ptr, in_syn, in_pre, std
     np.random.seed(seed)
     N = state.shape[1]
     vs, vb, va, gas, gab, gaa = state[0], state[1], state[2], state[3], state[4], state[5]
-    ggs, ggb, gga, gns, gnb, gna = state[6], state[7], state[8], state[9], state[10], state[11]
-    xns, xnb, xna, Is, Ib, Ia = state[12], state[13], state[14], state[15], state[16], state[17]
-    tp, tm, sb, sa, last = state[18], state[19], state[20], state[21], state[22]
-    dtC_s, gL_s, EL_s, Ea_s, Eg_s = c[0], c[1], c[2], c[3], c[4]
-    En_s, mg_s, ka_s, kg_s, kn_s = c[5], c[6], c[7], c[8], c[9]
-    kx_s, dtC_b, gL_b, EL_b, Ea_b = c[10], c[11], c[12], c[13], c[14]
-    Eg_b, En_b, mg_b, ka_b, kg_b = c[15], c[16], c[17], c[18], c[19]
-    kn_b, kx_b, dtC_a, gL_a, EL_a = c[20], c[21], c[22], c[23], c[24]
-    Ea_a, Eg_a, En_a, mg_a, ka_a = c[25], c[26], c[27], c[28], c[29]
-    kg_a, kn_a, kx_a, g_sb, g_sa = c[30], c[31], c[32], c[33], c[34]
-    V_th, V_reset, ref_steps, dt, R_b = c[35], c[36], c[37], c[38], c[39]
-    R_a, w_b, w_a, k_plus, k_minus = c[40], c[41], c[42], c[43], c[44]
-    A_plus, A_minus, w_max = c[45], c[46], c[47]
+    tp, tm, sb, sa, last = state[6], state[7], state[8], state[9], state[10]
+    dtC_s, gL_s, EL_s, Ea_s, ka_s = c[0], c[1], c[2], c[3], c[4]
+    dtC_b, gL_b, EL_b, Ea_b, ka_b = c[5], c[6], c[7], c[8], c[9]
+    dtC_a, gL_a, EL_a, Ea_a, ka_a = c[10], c[11], c[12], c[13], c[14]
+    g_sb, g_sa, V_th, V_reset, ref_steps = c[15], c[16], c[17], c[18], c[19]
+    dt, R_b, R_a, w_b, w_a = c[20], c[21], c[22], c[23], c[24]
+    k_plus, k_minus, A_plus, A_minus, w_max = c[25], c[26], c[27], c[28], c[29]
     spk = np.empty(N, np.int64)
     for n in range(n_steps):
         t = n * dt
@@ -139,49 +134,25 @@ def _simulate(n_steps, c, state, w, pre_ptr, post, post_ptr, in_syn, in_pre, std
             # ---- state update: explicit midpoint (Brian2 'rk2') ----
             nr = (n - last[i]) >= ref_steps
             k_gas, k_gab, k_gaa = ka_s * gas[i], ka_b * gab[i], ka_a * gaa[i]
-            k_ggs, k_ggb, k_gga = kg_s * ggs[i], kg_b * ggb[i], kg_a * gga[i]
-            k_gns, k_gnb, k_gna = (kn_s * (xns[i] - gns[i]), kn_b * (xnb[i] - gnb[i]),
-                                   kn_a * (xna[i] - gna[i]))
-            k_xns, k_xnb, k_xna = kx_s * xns[i], kx_b * xnb[i], kx_a * xna[i]
             v_s, v_b, v_a = vs[i], vb[i], va[i]
-            k_va = dtC_a * (Ia[i] + gL_a * (EL_a - v_a) + gaa[i] * (Ea_a - v_a) + gga[i] * (Eg_a - v_a)
-                            + gna[i] * (En_a - v_a) / (1.0 + mg_a * np.exp(-62.0 * v_a))
-                            + g_sa * (v_s - v_a))
-            k_vb = dtC_b * (Ib[i] + gL_b * (EL_b - v_b) + gab[i] * (Ea_b - v_b) + ggb[i] * (Eg_b - v_b)
-                            + gnb[i] * (En_b - v_b) / (1.0 + mg_b * np.exp(-62.0 * v_b))
-                            + g_sb * (v_s - v_b))
+            k_va = dtC_a * (gL_a * (EL_a - v_a) + gaa[i] * (Ea_a - v_a) + g_sa * (v_s - v_a))
+            k_vb = dtC_b * (gL_b * (EL_b - v_b) + gab[i] * (Ea_b - v_b) + g_sb * (v_s - v_b))
             k_vs = 0.0
             if nr:
-                k_vs = dtC_s * (Is[i] + gL_s * (EL_s - v_s) + gas[i] * (Ea_s - v_s) + ggs[i] * (Eg_s - v_s)
-                                + gns[i] * (En_s - v_s) / (1.0 + mg_s * np.exp(-62.0 * v_s))
+                k_vs = dtC_s * (gL_s * (EL_s - v_s) + gas[i] * (Ea_s - v_s)
                                 + g_sa * (v_a - v_s) + g_sb * (v_b - v_s))
             m_s, m_b, m_a = v_s + 0.5 * k_vs, v_b + 0.5 * k_vb, v_a + 0.5 * k_va
             h_gas, h_gab, h_gaa = gas[i] + 0.5 * k_gas, gab[i] + 0.5 * k_gab, gaa[i] + 0.5 * k_gaa
-            h_ggs, h_ggb, h_gga = ggs[i] + 0.5 * k_ggs, ggb[i] + 0.5 * k_ggb, gga[i] + 0.5 * k_gga
-            h_gns, h_gnb, h_gna = gns[i] + 0.5 * k_gns, gnb[i] + 0.5 * k_gnb, gna[i] + 0.5 * k_gna
-            h_xns, h_xnb, h_xna = xns[i] + 0.5 * k_xns, xnb[i] + 0.5 * k_xnb, xna[i] + 0.5 * k_xna
-            va[i] = v_a + dtC_a * (Ia[i] + gL_a * (EL_a - m_a) + g_sa * (m_s - m_a) + h_gaa * (Ea_a - m_a)
-                                   + h_gga * (Eg_a - m_a)
-                                   + h_gna * (En_a - m_a) / (1.0 + mg_a * np.exp(-62.0 * m_a)))
-            vb[i] = v_b + dtC_b * (Ib[i] + gL_b * (EL_b - m_b) + g_sb * (m_s - m_b) + h_gab * (Ea_b - m_b)
-                                   + h_ggb * (Eg_b - m_b)
-                                   + h_gnb * (En_b - m_b) / (1.0 + mg_b * np.exp(-62.0 * m_b)))
+            va[i] = v_a + dtC_a * (gL_a * (EL_a - m_a) + g_sa * (m_s - m_a)
+                                   + h_gaa * (Ea_a - m_a))
+            vb[i] = v_b + dtC_b * (gL_b * (EL_b - m_b) + g_sb * (m_s - m_b)
+                                   + h_gab * (Ea_b - m_b))
             if nr:
-                v_s = v_s + dtC_s * (Is[i] + gL_s * (EL_s - m_s) + g_sa * (m_a - m_s) + g_sb * (m_b - m_s)
-                                     + h_gas * (Ea_s - m_s) + h_ggs * (Eg_s - m_s)
-                                     + h_gns * (En_s - m_s) / (1.0 + mg_s * np.exp(-62.0 * m_s)))
+                v_s = v_s + dtC_s * (gL_s * (EL_s - m_s) + g_sa * (m_a - m_s)
+                                     + g_sb * (m_b - m_s) + h_gas * (Ea_s - m_s))
             gas[i] += ka_s * h_gas
             gab[i] += ka_b * h_gab
             gaa[i] += ka_a * h_gaa
-            ggs[i] += kg_s * h_ggs
-            ggb[i] += kg_b * h_ggb
-            gga[i] += kg_a * h_gga
-            gns[i] += kn_s * (h_xns - h_gns)
-            gnb[i] += kn_b * (h_xnb - h_gnb)
-            gna[i] += kn_a * (h_xna - h_gna)
-            xns[i] += kx_s * h_xns
-            xnb[i] += kx_b * h_xnb
-            xna[i] += kx_a * h_xna
             if stdp:
                 tp[i] += k_plus * (tp[i] + 0.5 * k_plus * tp[i])
                 tm[i] += k_minus * (tm[i] + 0.5 * k_minus * tm[i])
@@ -226,10 +197,11 @@ def _setup(N, params, dt, seed):
     c = model_constants(p, dt)
     state = np.zeros((len(STATE_VARS), N))
     for k in range(len(COMPS)):
-        state[k] = c[11 * k + 2]                         # v = E_L
+        state[k] = c[N_COMP_CONST * k + 2]               # v = E_L
     rng = np.random.default_rng(seed + 1)
-    state[20:22] = -np.log(1.0 - rng.random((2, N)))     # first input events (operational time)
-    state[22] = -1e4 / float(dt)                         # last spike step (Brian2: -1e4 s)
+    isb = STATE_VARS.index("s_basal")
+    state[isb:isb + 2] = -np.log(1.0 - rng.random((2, N)))  # first input events (operational time)
+    state[STATE_VARS.index("last")] = -1e4 / float(dt)    # last spike step (Brian2: -1e4 s)
     return p, c, state
 
 

@@ -76,6 +76,9 @@ ROOT = HERE.parents[1]
 
 __all__ = ["main", "run_case", "plan"]
 
+#: Issue 6: cpp_standalone (1 thread) within this factor of the numba loop at N >= 10,000,
+#: and faster than it with 2 threads.
+SPEED_RATIO = 1.3
 FAMILIES = ("numba", "cython", "cpp_standalone", "neuron", "arbor", "protocols")
 REFERENCE = ("neuron", "arbor")
 PROTOCOLS_TARGET_S = 600.0   # issue 6: the main job's quick settings within 10 minutes
@@ -114,12 +117,16 @@ def recurrent_params(case):
                 A_minus=DEFAULTS["A_minus"] * scale)
 
 
-def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_rec_n=10000):
+def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_rec_n=10000,
+         in_degree=None):
     """The list of cases to run.
 
     *sizes* replaces the default N = 1,000 and 10,000; *k_rec* adds a series
     at N = *k_rec_n* over recurrent synapses per neuron (numba and
-    cpp_standalone, see :func:`recurrent_params`).
+    cpp_standalone, see :func:`recurrent_params`); *in_degree* gives every
+    case of the N series that many recurrent synapses per neuron instead of
+    the 2 % connection probability (a series over N at constant work per
+    spike and constant summed recurrent drive).
     """
     default_sizes, duration = ((1000,), 0.2) if quick else ((1000, 10000), 1.0)
     sizes = tuple(sizes or default_sizes)
@@ -134,15 +141,18 @@ def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_re
             cases.append(dict(implementation="brian2", backend="cpp_standalone", N=k_rec_n,
                               threads=2, k_rec=k))
     for N in sizes:
-        cases.append(dict(implementation="numba", backend="numba", N=N, threads=1))
+        k = dict(k_rec=in_degree) if in_degree else {}
+        cases.append(dict(implementation="numba", backend="numba", N=N, threads=1, **k))
         last = N == sizes[-1]
         cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=1,
-                          rerun=last))
+                          rerun=last, **k))
         if last and not quick and (os.cpu_count() or 1) > 1:
-            cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=2))
-        cases.append(dict(implementation="brian2", backend="cython", N=N, threads=1))
-        for sim in REFERENCE:
-            cases.append(dict(implementation=sim, backend=sim, N=N, threads=1))
+            cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=2,
+                              **k))
+        cases.append(dict(implementation="brian2", backend="cython", N=N, threads=1, **k))
+        if not in_degree:
+            for sim in REFERENCE:
+                cases.append(dict(implementation=sim, backend=sim, N=N, threads=1))
     wanted = set()
     for fam in (only or ",".join(FAMILIES)).split(","):
         wanted |= ({"cython", "cpp_standalone"} if fam == "brian2" else
@@ -398,21 +408,29 @@ def _summary(cases, protocol_subset=False):
             met=None if protocol_subset else bool(total <= PROTOCOLS_TARGET_S
                                                   and len(done) == len(prot)))
     ok = [c for c in cases if "error" not in c and c.get("case", "run") == "run"
-          and c.get("family") != "protocols" and not c.get("k_rec")]
-    k_series = [c for c in cases if "error" not in c and c.get("k_rec")]
+          and c.get("family") != "protocols"]
+    k_series = [c for c in ok if c.get("k_rec")]
     if k_series:
-        out["k_rec"] = {f"{c['backend']}_K{c['k_rec']}": dict(
+        out["k_rec"] = {f"{c['backend']}_t{c['threads']}_N{c['N']}_K{c['k_rec']}": dict(
             N=c["N"], run_s=c["run_s"], peak_mb=c["peak_mb"], mean_rate_hz=c["mean_rate_hz"])
             for c in k_series}
-    for N in sorted({c["N"] for c in ok}):
-        by = {(c["backend"], c["threads"]): c for c in ok if c["N"] == N}
+    speed = {}
+    for key in sorted({(c["N"], c.get("k_rec") or 0) for c in ok}):
+        N, k = key
+        by = {(c["backend"], c["threads"]): c for c in ok if (c["N"], c.get("k_rec") or 0) == key}
         ref = by.get(("numba", 1))
         s = {}
         for (backend, thr), c in by.items():
             if ref and backend != "numba":
                 s[f"{backend}_t{thr}_over_numba"] = c["run_s"] / ref["run_s"]
                 s[f"{backend}_t{thr}_rate_rel_diff"] = c["mean_rate_hz"] / ref["mean_rate_hz"] - 1
-        out[str(N)] = s
+        out[str(N) if not k else f"{N}_K{k}"] = s
+        if N >= 10000 and ref and ("cpp_standalone", 1) in by:
+            r1 = s["cpp_standalone_t1_over_numba"]
+            r2 = s.get("cpp_standalone_t2_over_numba")
+            speed[str(N) if not k else f"{N}_K{k}"] = dict(
+                t1_over_numba=r1, t1_met=r1 <= SPEED_RATIO, t2_over_numba=r2,
+                t2_met=None if r2 is None else r2 < 1.0)
         cpp = by.get(("cpp_standalone", 1))
         for sim in REFERENCE:
             c = by.get((sim, 1))
@@ -422,6 +440,10 @@ def _summary(cases, protocol_subset=False):
                     c["mean_rate_hz"] / cpp["mean_rate_hz"] - 1)
                 if c.get("run_cpu_s") and cpp.get("binary_cpu_s"):   # load-robust cross-check
                     s[f"{sim}_cpu_over_cpp_standalone_cpu"] = c["run_cpu_s"] / cpp["binary_cpu_s"]
+    if speed:
+        out["speed_target"] = dict(limit=SPEED_RATIO, cases=speed, met=all(
+            v["t1_met"] and v["t2_met"] is not False for v in speed.values()))
+    ok = [c for c in ok if not c.get("k_rec")]
     big = str(max((c["N"] for c in ok), default=0))
     ratio = out.get(big, {}).get("cpp_standalone_t1_over_numba")
     if ratio is not None:
@@ -461,6 +483,9 @@ def main(argv=None):
     ap.add_argument("--k-rec", help="comma-separated recurrent synapses per neuron: a series at "
                     "N = --k-rec-n (numba, cpp_standalone)")
     ap.add_argument("--k-rec-n", type=int, default=10000)
+    ap.add_argument("--in-degree", type=int, help="recurrent synapses per neuron of every case "
+                    "of the N series (default: 2 %% connection probability; weights scaled as "
+                    "in the --k-rec series; NEURON and Arbor are not run)")
     ap.add_argument("--protocols", help="comma-separated protocols for the protocols family "
                     "(default: all registered)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
@@ -481,7 +506,8 @@ def main(argv=None):
     cases, load_before = [], os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=out) as tmp:
         for k, case in enumerate(plan(args.quick, args.only, args.repeats, args.protocols,
-                                      _ints(args.sizes), _ints(args.k_rec), args.k_rec_n)):
+                                      _ints(args.sizes), _ints(args.k_rec), args.k_rec_n,
+                                      args.in_degree)):
             what = (f"protocol {case['protocol']}" if case.get("family") == "protocols" else
                     f"{case['backend']} N={case['N']} threads={case['threads']}")
             print(f"[{k + 1}] {what} ...", flush=True)
