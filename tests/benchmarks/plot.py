@@ -2,14 +2,17 @@
 
 Usage::
 
-    python tests/benchmarks/plot.py DIR/benchmarks.json [--out figures/speed-scaling]
+    python tests/benchmarks/plot.py DIR/benchmarks.json [MORE.json ...] [--out figures/speed-scaling]
 
 Panels: simulation time (1 s of biological time) against N on log-log axes,
 one line per implementation (numba, cpp_standalone with 1 and 2 threads,
 cython, NEURON, Arbor where measured); peak resident memory of the
 simulating process against N; simulation time against recurrent synapses per
-neuron (cases of a ``--k-rec`` series carry ``k_rec``; the N series uses
-the default 2 % connection probability).
+neuron (cases of a ``--k-rec`` series).  Cases carry ``series`` (``'N'`` or
+``'K'``; older files: a case with ``k_rec`` belongs to the K series); the N
+series has the in-degree of ``--in-degree`` or the default 2 % connection
+probability, named in the panel title.  Several files are drawn together
+(e.g. an N series and a K series measured separately).
 """
 
 import argparse
@@ -37,7 +40,7 @@ def series(cases, key):
         if "error" in c or c.get("case", "run") != "run" or c.get("family") == "protocols":
             continue
         k = c.get("k_rec")
-        if (key == "N") == bool(k):
+        if c.get("series", "K" if k else "N") != key:
             continue
         x = c["N"] if key == "N" else k
         out.setdefault((c["backend"], c["threads"]), []).append((x, c))
@@ -47,6 +50,9 @@ def series(cases, key):
 def draw(report, stem):
     cases = report["cases"]
     by_n, by_k = series(cases, "N"), series(cases, "K")
+    degrees = sorted({c.get("k_rec") for rows in by_n.values() for _, c in rows}, key=str)
+    n_title = ("2 % recurrence" if degrees == [None] else
+               f"{', '.join(str(d) for d in degrees)} synapses/neuron")
     fig, axes = plt.subplots(1, 3 if by_k else 2, figsize=(11 if by_k else 7.5, 3.4),
                              constrained_layout=True)
     for key, rows in by_n.items():
@@ -61,7 +67,7 @@ def draw(report, stem):
                 axes[0].annotate(f"{c['mean_rate_hz']:.0f} Hz", (x, c["run_s"]), fontsize=6,
                                  color=color, xytext=(-28, 4), textcoords="offset points")
     axes[0].set(xscale="log", yscale="log", xlabel="neurons N",
-                ylabel="simulation time for 1 s (s)", title="run time (2 % recurrence)")
+                ylabel="simulation time for 1 s (s)", title=f"run time ({n_title})")
     axes[1].set(xscale="log", yscale="log", xlabel="neurons N", ylabel="peak memory (MB)",
                 title="memory of the simulating process")
     axes[0].legend(fontsize=7, frameon=False)
@@ -87,11 +93,13 @@ def draw(report, stem):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("json")
+    ap.add_argument("json", nargs="+")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "figures"
                                          / "speed-scaling"))
     args = ap.parse_args(argv)
-    print(draw(json.loads(Path(args.json).read_text()), args.out))
+    reports = [json.loads(Path(f).read_text()) for f in args.json]
+    report = dict(reports[0], cases=[c for r in reports for c in r["cases"]])
+    print(draw(report, args.out))
     return 0
 
 

@@ -134,14 +134,14 @@ def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_re
     cases = []
     for k in k_rec or ():
         cases.append(dict(implementation="numba", backend="numba", N=k_rec_n, threads=1,
-                          k_rec=k))
+                          k_rec=k, series="K"))
         cases.append(dict(implementation="brian2", backend="cpp_standalone", N=k_rec_n,
-                          threads=1, k_rec=k))
+                          threads=1, k_rec=k, series="K"))
         if not quick and (os.cpu_count() or 1) > 1:
             cases.append(dict(implementation="brian2", backend="cpp_standalone", N=k_rec_n,
-                              threads=2, k_rec=k))
+                              threads=2, k_rec=k, series="K"))
     for N in sizes:
-        k = dict(k_rec=in_degree) if in_degree else {}
+        k = dict(k_rec=in_degree, series="N") if in_degree else dict(series="N")
         cases.append(dict(implementation="numba", backend="numba", N=N, threads=1, **k))
         last = N == sizes[-1]
         cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=1,
