@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import Synapses, nS, pA
+from brian2 import Synapses, ms, nS, pA
 from brian2.units.fundamentalunits import get_dimensions
 
 from ..errors import ModelError, check_quantity
@@ -95,7 +95,7 @@ def check_unit_interval(name, value):
 
 
 def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=0.5,
-            w_scale=1 * nS, connect=True, name=None, delay=None, dt=None, stp=None):
+            w_scale=1 * nS, connect=True, name=None, delay=0 * ms, dt=None, stp=None):
     """Connect *pre* to compartment *compartment* of *post* with plastic synapses.
 
     Parameters
@@ -112,6 +112,12 @@ def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=
         Conductance (or current) delivered per unit weight.
     connect : bool, str or dict
         Passed to ``Synapses.connect`` (``True``, a condition, or kwargs).
+    delay : `Quantity` or None
+        Transmission delay, the same for every synapse and pathway (default
+        0 ms: Brian2 then keeps no per-synapse delay array, 8 bytes per
+        synapse and pathway that would be stored, written out after every
+        standalone run and read when the spike queues are prepared).  None
+        gives per-synapse delays, to be set afterwards (``syn.delay = ...``).
     stp : optional
         Short-term plasticity (e.g. :class:`dendrites.plasticity.stp.TsodyksMarkram`):
         its ``spec()`` gives model lines, parameters, initial values, the
@@ -147,7 +153,10 @@ def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=
     lines += (short.model if short is not None else [])
     lines += [f"{n} : {u} (shared, constant)" for n, _, u in params]
     pre_code = [deliver] + (short.on_pre if short is not None else []) + spec.on_pre
-    kwargs = dict(delay=delay) if delay is not None else {}
+    if delay is not None:
+        check_quantity("delay", delay, ms, nonnegative=True)
+    paths = ["pre"] + (["post"] if spec.on_post else [])
+    kwargs = dict(delay={p: delay for p in paths}) if delay is not None else {}
     if dt is not None:
         kwargs["dt"] = dt
     syn = Synapses(pre, post, "\n".join(lines), on_pre="\n".join(pre_code),

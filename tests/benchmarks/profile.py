@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tests/benchmarks/profile.py --out DIR [--N 10000] [--duration 1]
+    python tests/benchmarks/profile.py --out DIR [--N 10000] [--duration 1] [--in-degree K]
 
 Builds :func:`circuits.recurrent.recurrent_network` on ``cpp_standalone``
 with ``profile=True`` (Brian2 times every code object of the run loop with
@@ -10,7 +10,10 @@ with ``profile=True`` (Brian2 times every code object of the run loop with
 runs it once and writes ``DIR/profile.json``: the time and fraction of the
 loop per code object, grouped into what they do (compartment equations,
 input events, recurrent spike propagation, STDP, spike detection and
-monitors).
+monitors).  ``--in-degree K`` connects K recurrent synapses per neuron
+with weights scaled by 200/K (as ``run.py --in-degree``; the default 2 %
+connection probability drives the network into a runaway state from
+N = 20,000 on).
 """
 
 import argparse
@@ -44,6 +47,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--N", type=int, default=10000)
     ap.add_argument("--duration", type=float, default=1.0)
+    ap.add_argument("--in-degree", type=int, help="recurrent synapses per neuron")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from brian2 import device, ms, profiling_summary, second
@@ -51,11 +55,16 @@ def main(argv=None):
     from circuits.recurrent import recurrent_network
     from protocols.backend import Backend
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import recurrent_params
+
+    params = recurrent_params(dict(N=args.N, k_rec=args.in_degree))
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with Backend("cpp_standalone", build_dir=tempfile.mkdtemp(prefix="dendrites-prof-"), seed=1,
                  dt=0.1 * ms) as be:
-        net = recurrent_network(args.N)
+        net = recurrent_network(args.N, **params)
         nw = net.network()
         nw.run(args.duration * second, profile=True)
         be.finish()
@@ -67,7 +76,7 @@ def main(argv=None):
     groups = {}
     for name, t in rows:
         groups[kind(name)] = groups.get(kind(name), 0.0) + t
-    report = dict(N=args.N, duration_s=args.duration, run_s=run_s, profiled_total_s=total,
+    report = dict(N=args.N, in_degree=args.in_degree, duration_s=args.duration, run_s=run_s, profiled_total_s=total,
                   mean_rate_hz=rate,
                   code_objects=[dict(name=n, seconds=t, fraction=t / total) for n, t in rows],
                   by_kind={k: dict(seconds=v, fraction=v / total)

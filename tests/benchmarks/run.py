@@ -10,9 +10,11 @@ writes ``DIR/benchmarks.json`` and prints a table.  Families: ``numba``,
 ``neuron``, ``arbor`` (``reference`` = both) and ``protocols``.  Full
 settings: N = 1,000 and 10,000, 1 s of biological time, dt = 0.1 ms, three
 repetitions (minimum run time reported), plus ``cpp_standalone`` with two
-OpenMP threads at the largest N and a ``rerun`` case (the largest
-single-thread standalone build re-run with 4.5 instead of 5 Hz inputs through
-``run_args``).  ``--quick``: N = 1,000, 0.2 s, one repetition.
+OpenMP threads at the largest N and every N >= 10,000, and a ``rerun`` case
+(the largest single-thread standalone build re-run with 4.5 instead of 5 Hz
+inputs through ``run_args``).  ``--in-degree K`` keeps K recurrent synapses
+per neuron over the N series (weights scaled by 200/K, see
+:func:`recurrent_params`); ``--k-rec`` adds a series over K at one N.  ``--quick``: N = 1,000, 0.2 s, one repetition.
 
 ``neuron`` and ``arbor``: the same network in NEURON 9 (``neuron_net.py``)
 and Arbor 0.12 (``arbor_net.py``), both from the benchmark extra
@@ -30,6 +32,13 @@ rates within 15 %.  The implicit (first-order) integrators fire about 10 %
 more than Brian2's explicit midpoint method at dt = 0.1 ms; the excess
 shrinks as dt is reduced while the Brian2 rate hardly changes (numbers in
 ``neuron_net.py``).
+
+``payeur``: the propagation network of Payeur et al. (2021) at its published
+size (4,000 pyramids per population, 1,000 PV, 1,000 SST, connection
+probability 0.05; ``--quick``: 400/100/100) in the hand-written numba loop of
+``payeur_net.py`` and on ``cpp_standalone`` with one and two OpenMP threads;
+the summary's ``payeur`` entry compares them (issue 6: within 1.3x on one
+thread, faster on two).
 
 ``protocols``: every registered protocol (or those of ``--protocols``) with
 its quick settings on ``cython``, as the main job ``python -m figures``
@@ -79,7 +88,10 @@ __all__ = ["main", "run_case", "plan"]
 #: Issue 6: cpp_standalone (1 thread) within this factor of the numba loop at N >= 10,000,
 #: and faster than it with 2 threads.
 SPEED_RATIO = 1.3
-FAMILIES = ("numba", "cython", "cpp_standalone", "neuron", "arbor", "protocols")
+FAMILIES = ("numba", "cython", "cpp_standalone", "neuron", "arbor", "protocols", "payeur")
+#: The Payeur et al. (2021) propagation network at its published size (``payeur_net.py``).
+PAYEUR_SIZES = dict(n_pyr=4000, n_pv=1000, n_sst=1000, p_connect=0.05)
+PAYEUR_QUICK = dict(n_pyr=400, n_pv=100, n_sst=100, p_connect=0.05)
 REFERENCE = ("neuron", "arbor")
 PROTOCOLS_TARGET_S = 600.0   # issue 6: the main job's quick settings within 10 minutes
 REFERENCE_RATIO = 30.0       # issue 6: NEURON and Arbor at least 30x slower than cpp_standalone
@@ -146,7 +158,7 @@ def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_re
         last = N == sizes[-1]
         cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=1,
                           rerun=last, **k))
-        if last and not quick and (os.cpu_count() or 1) > 1:
+        if (last or N >= 10000) and not quick and (os.cpu_count() or 1) > 1:
             cases.append(dict(implementation="brian2", backend="cpp_standalone", N=N, threads=2,
                               **k))
         cases.append(dict(implementation="brian2", backend="cython", N=N, threads=1, **k))
@@ -163,6 +175,15 @@ def plan(quick, only, repeats=None, protocols=None, sizes=None, k_rec=None, k_re
                          f"{', '.join(FAMILIES)}")
     out = [dict(c, duration=duration, repeats=(repeats or 1) if c["backend"] in REFERENCE else reps)
            for c in cases if c["backend"] in wanted]
+    if "payeur" in wanted:
+        sizes = PAYEUR_QUICK if quick else PAYEUR_SIZES
+        n = 2 * sizes["n_pyr"] + sizes["n_pv"] + sizes["n_sst"]
+        for backend, thr in (("numba", 1), ("cpp_standalone", 1), ("cpp_standalone", 2)):
+            if thr > 1 and (quick or (os.cpu_count() or 1) < 2):
+                continue
+            out.append(dict(implementation="numba" if backend == "numba" else "brian2",
+                            backend=backend, family="payeur", N=n, threads=thr,
+                            duration=duration, dt_ms=0.1, seed=1, repeats=reps, **sizes))
     if "protocols" in wanted:
         out += [dict(implementation="protocol", backend="cython", family="protocols",
                      protocol=name, repeats=repeats or 1) for name in _protocol_names(protocols)]
@@ -306,6 +327,8 @@ def run_case(case, workdir):
     _quiet()
     if case.get("family") == "protocols":
         return _protocol_case(case, workdir, t_start)
+    if case.get("family") == "payeur":
+        return _payeur_case(case)
     if case["backend"] == "numba":
         return _numba_case(case)
     if case["backend"] in REFERENCE:
@@ -313,6 +336,16 @@ def run_case(case, workdir):
     if case["backend"] == "cython":
         return _cython_case(case, workdir)
     return _cpp_case(case, workdir)
+
+
+def _payeur_case(case):
+    """The propagation network in numba or on ``cpp_standalone`` (``payeur_net.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import payeur_net
+
+    rec = payeur_net._run_case(case)
+    rec.update(mean_rate_hz=rec["spikes"] / (rec["N"] * case["duration"]), family="payeur")
+    return [rec]
 
 
 def _measure_rss(out_file, cmd):
@@ -375,10 +408,11 @@ def _table(cases):
     for c in cases:
         if c.get("family") == "protocols":
             continue
+        label = ("payeur/" if c.get("family") == "payeur" else "") + c["backend"]
         if "error" in c:
-            lines.append(f"{c.get('case', 'run'):<8}{c['backend']:<16}{c['N']:>7}  {c['error']}")
+            lines.append(f"{c.get('case', 'run'):<8}{label:<16}{c['N']:>7}  {c['error']}")
             continue
-        lines.append(f"{c.get('case', 'run'):<8}{c['backend']:<16}{c['N']:>7}{c['threads']:>4}"
+        lines.append(f"{c.get('case', 'run'):<8}{label:<16}{c['N']:>7}{c['threads']:>4}"
                      f"{c['build_s']:>9.2f}{c['run_s']:>8.3f}{c['peak_mb']:>9.0f}"
                      f"{c['spikes']:>9}{c['mean_rate_hz']:>9.2f}")
     prot = [c for c in cases if c.get("family") == "protocols"]
@@ -407,8 +441,22 @@ def _summary(cases, protocol_subset=False):
             target_s=PROTOCOLS_TARGET_S,     # for all protocols: none with --protocols
             met=None if protocol_subset else bool(total <= PROTOCOLS_TARGET_S
                                                   and len(done) == len(prot)))
+    pay = {(c["backend"], c["threads"]): c for c in cases
+           if c.get("family") == "payeur" and "error" not in c}
+    if ("numba", 1) in pay:
+        ref = pay[("numba", 1)]["run_s"]
+        r1 = pay.get(("cpp_standalone", 1), {}).get("run_s")
+        r2 = pay.get(("cpp_standalone", 2), {}).get("run_s")
+        out["payeur"] = dict(
+            N=pay[("numba", 1)]["N"], numba_s=ref, cpp_standalone_t1_s=r1,
+            cpp_standalone_t2_s=r2,
+            t1_over_numba=None if r1 is None else r1 / ref,
+            t2_over_numba=None if r2 is None else r2 / ref,
+            rates_hz={f"{b}_t{t}": c.get("rates_hz") for (b, t), c in pay.items()},
+            met=None if r1 is None or r2 is None else bool(r1 / ref <= SPEED_RATIO
+                                                           and r2 < ref))
     ok = [c for c in cases if "error" not in c and c.get("case", "run") == "run"
-          and c.get("family") != "protocols"]
+          and c.get("family") not in ("protocols", "payeur")]
     k_series = [c for c in ok if c.get("k_rec")]
     if k_series:
         out["k_rec"] = {f"{c['backend']}_t{c['threads']}_N{c['N']}_K{c['k_rec']}": dict(
