@@ -44,6 +44,7 @@ import itertools
 import json
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -116,11 +117,10 @@ def plan(grid, seeds):
 # --------------------------------------------------------------------------- workers
 def _worker_dirs():
     """Cython cache and standalone build directory of this worker process."""
-    try:
-        from distributed import get_worker
-
-        name = str(get_worker().name)
-    except (ImportError, ValueError):
+    dist = sys.modules.get("distributed")   # a Dask worker has imported it; importing it
+    try:                                     # here would cost ~1 s outside one
+        name = str(dist.get_worker().name) if dist is not None else f"pid{os.getpid()}"
+    except ValueError:
         name = f"pid{os.getpid()}"
     name = re.sub(r"[^A-Za-z0-9.\-]", "_", name)
     root = Path(os.environ.get("DENDRITES_CACHE", Path.home() / ".cache" / "dendrites"))
@@ -194,7 +194,9 @@ def run_variant(name, out, items, quick, backend, variant):
                     t1 = time.perf_counter()
                     try:
                         p = resolve_params(proto, overrides, quick)
+                        t_bin = time.perf_counter()
                         run_s = be.rerun(model.run_args(p), seed=seed)
+                        process_s = time.perf_counter() - t_bin
                         metrics, arrays = model.collect(p)
                     except Exception as err:  # one bad point must not end the variant
                         status[pname] = ("failed", f"{type(err).__name__}: {err}")
@@ -204,7 +206,8 @@ def run_variant(name, out, items, quick, backend, variant):
                     summary["build"] = dict(variant=variant, compiled=k == 0,
                                             build_s=build_s if k == 0 else 0.0,
                                             compile_s=compile_s if k == 0 else 0.0,
-                                            run_s=run_s, run_args=sorted(proto.run_params))
+                                            run_s=run_s, process_s=process_s,
+                                            run_args=sorted(proto.run_params))
                     write_run(out / pname, summary, arrays)
                     status[pname] = ("done", dict(wall_time_s=wall))
     except Exception as err:  # the build failed: every point not yet run fails with it

@@ -7,8 +7,9 @@ Usage::
 Panels: simulation time (1 s of biological time) against N on log-log axes,
 one line per implementation (numba, cpp_standalone with 1 and 2 threads,
 cython, NEURON, Arbor where measured); peak resident memory of the
-simulating process against N; simulation time against recurrent synapses per
-neuron (cases of a ``--k-rec`` series).  Cases carry ``series`` (``'N'`` or
+simulating process against N (the Payeur network of ``--only payeur`` as
+stars at its size); simulation time against recurrent synapses per neuron
+(cases of a ``--k-rec`` series).  Cases carry ``series`` (``'N'`` or
 ``'K'``; older files: a case with ``k_rec`` belongs to the K series); the N
 series has the in-degree of ``--in-degree`` or the default 2 % connection
 probability, named in the panel title.  Several files are drawn together
@@ -37,7 +38,8 @@ def series(cases, key):
     """``{(backend, threads): [(x, case), ...]}`` for the N series or the K series."""
     out = {}
     for c in cases:
-        if "error" in c or c.get("case", "run") != "run" or c.get("family") == "protocols":
+        if "error" in c or c.get("case", "run") != "run" or c.get("family") in ("protocols",
+                                                                               "payeur"):
             continue
         k = c.get("k_rec")
         if c.get("series", "K" if k else "N") != key:
@@ -66,11 +68,16 @@ def draw(report, stem):
             if c["mean_rate_hz"] > 50:
                 axes[0].annotate(f"{c['mean_rate_hz']:.0f} Hz", (x, c["run_s"]), fontsize=6,
                                  color=color, xytext=(-28, 4), textcoords="offset points")
+    for c in cases:                       # the Payeur network: separate symbols
+        if c.get("family") == "payeur" and "error" not in c:
+            label, color, _ = STYLE.get((c["backend"], c["threads"]), ("?", "k", "x"))
+            axes[0].plot([c["N"]], [c["run_s"]], marker="*", ms=9, color=color, ls="none",
+                         label=f"Payeur network, {label}")
     axes[0].set(xscale="log", yscale="log", xlabel="neurons N",
                 ylabel="simulation time for 1 s (s)", title=f"run time ({n_title})")
     axes[1].set(xscale="log", yscale="log", xlabel="neurons N", ylabel="peak memory (MB)",
                 title="memory of the simulating process")
-    axes[0].legend(fontsize=7, frameon=False)
+    axes[0].legend(fontsize=6, frameon=False)
     if by_k:
         for key, rows in by_k.items():
             label, color, marker = STYLE.get(key, (str(key), "k", "x"))
