@@ -607,8 +607,7 @@ def run_brian2(backend="cpp_standalone", threads=1, n_pyr=4000, n_pv=1000, n_sst
             out["build_s"] = time.perf_counter() - t0
             rss = Path(build_dir) / "binary-maxrss.txt"
             prefs.devices.cpp_standalone.run_cmd_unix = [
-                sys.executable, str(Path(__file__).resolve()), "--measure-rss", str(rss),
-                "./main"]
+                sys.executable, str(HERE / "run.py"), "--measure-rss", str(rss), "./main"]
             runs, peaks = [], []
             for _ in range(max(int(repeats), 1)):
                 device.run(directory=str(build_dir), with_output=False)
@@ -631,14 +630,6 @@ def run_brian2(backend="cpp_standalone", threads=1, n_pyr=4000, n_pv=1000, n_sst
 
 
 # ------------------------------------------------------------------ driver
-def _measure_rss(out_file, cmd):
-    """Run *cmd*; write its peak resident memory (kB) to *out_file*; exit with its status."""
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    Path(out_file).write_text(str(usage.ru_maxrss))
-    return os.waitstatus_to_exitcode(status)
-
-
 def _run_case(case):
     kw = dict(n_pyr=case["n_pyr"], n_pv=case["n_pv"], n_sst=case["n_sst"],
               p_connect=case["p_connect"], duration=case["duration"] * second,
@@ -708,10 +699,7 @@ def main(argv=None):
                     help="add a profiled one-thread cpp_standalone run")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
-    ap.add_argument("--measure-rss", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.measure_rss:
-        return _measure_rss(args.measure_rss[0], args.measure_rss[1:])
     if args.case:
         import warnings
         from dendrites import DtWarning
