@@ -114,7 +114,8 @@ def test_existing_unrelated_out_is_refused(tmp_path):
               "--quick")
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
-    assert res.stderr.startswith("error:") and "--out OUT" in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "--out OUT" in errors[0], res.stderr
     assert "not a previous run of protocol 'passive-transfer'" in res.stderr
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert (out / "notes.txt").read_text() == "keep me"
@@ -128,7 +129,8 @@ def test_previous_run_of_another_protocol_is_refused(tmp_path):
               "--quick")
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
-    assert res.stderr.startswith("error:") and "'passive-transfer'" in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "'passive-transfer'" in errors[0], res.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert leftovers(tmp_path) == []
 
