@@ -305,6 +305,8 @@ class XORNet:
         out->hid1.apical (STF), out->SST (STF), SST->hid2.apical.
     I_hid, I_out, I_hid_apical, I_out_apical, I_pv, I_sst : `Quantity`
         Constant bias currents.
+    I_hid2 : `Quantity` or None
+        Constant current into the hid2 somata (``I_hid`` if None).
     I_hid2_apical : `Quantity` or None
         Constant current into the hid2 dendrites (``I_hid_apical`` if None).
         hid2 is held below its burst threshold by SST inhibition, so a higher
@@ -350,6 +352,7 @@ class XORNet:
     I_hid: object = _q(250 * pA)
     I_out: object = _q(320 * pA)
     I_hid_apical: object = _q(100 * pA)
+    I_hid2: object = None
     I_hid2_apical: object = None
     I_out_apical: object = _q(100 * pA)
     I_pv: object = _q(100 * pA)
@@ -382,8 +385,9 @@ class XORNet:
             check_quantity(name, getattr(self, name), nS, nonnegative=True)
         for name in ("I_hid", "I_out", "I_hid_apical", "I_out_apical", "I_pv", "I_sst"):
             check_quantity(name, getattr(self, name), pA)
-        if self.I_hid2_apical is not None:
-            check_quantity("I_hid2_apical", self.I_hid2_apical, pA)
+        for name in ("I_hid2", "I_hid2_apical"):
+            if getattr(self, name) is not None:
+                check_quantity(name, getattr(self, name), pA)
         for name in ("noise_soma", "noise_apical", "teach_gain", "teach_max"):
             check_quantity(name, getattr(self, name), pA, nonnegative=True)
         for name in ("noise_tau", "tau_pre", "tau_avg", "t_predict", "t_learn", "t_count"):
@@ -399,6 +403,11 @@ class XORNet:
         if self.r_off >= self.r_on:
             raise ModelError(f"Parameter 'r_off' = {self.r_off} must be below 'r_on' = "
                              f"{self.r_on}.")
+
+    @property
+    def hid2_soma(self):
+        """Constant current into the hid2 somata (``I_hid2``, else ``I_hid``)."""
+        return self.I_hid if self.I_hid2 is None else self.I_hid2
 
     @property
     def hid2_apical(self):
@@ -459,7 +468,7 @@ def build_xor(desc, dt, seed=1):
         g[k].r = float(desc.r_off / desc.r_on)
     for k in ("hid1", "hid2"):
         g[k].I_ext_soma, g[k].I_ext_apical = desc.I_hid, desc.I_hid_apical
-    g["hid2"].I_ext_apical = desc.hid2_apical
+    g["hid2"].I_ext_soma, g["hid2"].I_ext_apical = desc.hid2_soma, desc.hid2_apical
     g["out"].I_ext_soma, g["out"].I_ext_apical = desc.I_out, desc.I_out_apical
     g["pv"].I_ext_soma, g["sst"].I_ext_soma = desc.I_pv, desc.I_sst
     for k in ("hid1", "hid2", "out"):
@@ -541,7 +550,8 @@ class RateXOR:
         r = d.input_rates(pattern)
         e = {}
         for h in ("hid1", "hid2"):
-            e[h] = self._F(float(d.I_hid / pA) + self._exc(d.G_ih, self.w[f"in1_{h}"], r[0])
+            bias = d.I_hid if h == "hid1" else d.hid2_soma
+            e[h] = self._F(float(bias / pA) + self._exc(d.G_ih, self.w[f"in1_{h}"], r[0])
                            + self._exc(d.G_ih, self.w[f"in2_{h}"], r[1]))
         pv = self.PV_GAIN * max(e["hid2"] - self.PV_TH, 0.0)
         inh = float(d.G_pv_out / nS) * 1e-9 * pv * self.TAU_GABA * self.DV_INH * 1e12

@@ -223,7 +223,7 @@ def _xor_desc(p):
                   tau_avg=p.tau_avg, e_min=p.e_min, e_max=p.e_max, t_predict=p.t_predict,
                   t_learn=p.t_learn, t_count=p.t_count, teach_gain=p.teach_gain,
                   G_fb=p.G_fb, G_ho=p.G_ho, G_ih=p.G_ih, G_pv_out=p.G_pv_out, I_out=p.I_out,
-                  I_hid_apical=p.I_hid_apical, I_hid2_apical=p.I_hid2_apical,
+                  I_hid_apical=p.I_hid_apical, I_hid2=p.I_hid2, I_hid2_apical=p.I_hid2_apical,
                   I_out_apical=p.I_out_apical, h_hom=p.h_hom)
 
 
@@ -308,7 +308,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None):
                t_learn=300 * ms, t_count=400 * ms, test_duration=1000 * ms, eta_ih=0.05,
                eta_ho=0.05, tau_pre=100 * ms, tau_avg=300 * ms, e_min=2 * Hz, e_max=10 * Hz,
                teach_gain=40 * pA, G_fb=100 * nS, G_ho=250 * nS, G_ih=80 * nS,
-               G_pv_out=100 * nS, I_out=320 * pA, I_hid_apical=0 * pA, I_hid2_apical=200 * pA,
+               G_pv_out=100 * nS, I_out=320 * pA, I_hid_apical=0 * pA, I_hid2=250 * pA, I_hid2_apical=200 * pA,
                I_out_apical=0 * pA, h_hom=0.0, high_hz=8.0, low_hz=4.0, dt=0.2 * ms),
           quick=dict(n_seeds=1, n_examples=24))
 def learn_xor(p, ctx):

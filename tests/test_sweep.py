@@ -151,9 +151,30 @@ def test_killed_worker_and_client_resume_only_the_missing_points(cluster, tmp_pa
 
 def test_local_cluster_sweep_with_seeds_only(tmp_path):
     out = tmp_path / "local"
-    meta = run_sweep("werfel", out, [], seeds=2, workers=1, quick=True)
+    meta = run_sweep("werfel", out, [], seeds=2, workers=2, quick=True)
     assert [p["point"] for p in meta["points"]] == ["seed-1", "seed-2"]
     assert (out / "points" / "seed-2" / "summary.json").exists()
+
+
+def test_one_worker_sweep_runs_in_process_and_matches_single_runs(tmp_path, monkeypatch):
+    import brian2
+
+    import protocols.sweep as sweep
+
+    def no_cluster(*args):
+        raise AssertionError("a one-worker sweep must not start a cluster")
+
+    monkeypatch.setattr(sweep, "_client", no_cluster)
+    level = brian2.BrianLogger.console_handler.level
+    out = tmp_path / "one"
+    meta = run_sweep("werfel", out, ["max_examples=400,600"], seeds=1, workers=1, quick=True)
+    assert [p["status"] for p in meta["points"]] == ["done", "done"]
+    assert brian2.BrianLogger.console_handler.level == level     # logging restored
+    summary, _ = run("werfel", None, seed=1, overrides=dict(max_examples=600), quick=True)
+    stored = json.loads((out / "points" / "max_examples-600__seed-1" / "summary.json").read_text())
+    assert stored["metrics"]["gd_over_np"] == summary["metrics"]["gd_over_np"]
+    again = run_sweep("werfel", out, ["max_examples=400,600"], seeds=1, workers=1, quick=True)
+    assert again["stored_before"] == 2
 
 
 def test_grid_parsing_and_planning():

@@ -13,9 +13,11 @@ build directory (cold compilation; the Cython cache is not involved):
     :func:`protocols.sweep.run_variant` in this process (what a Dask worker
     does with its share of a sweep): build and compile once, then re-run the
     binary per point and store each point as a run directory.
-``dask``
-    ``run_sweep(..., workers=1)``: the same through a one-worker
-    ``LocalCluster`` (cluster start and scheduling included).
+``sweep``
+    ``run_sweep(..., workers=1)``: the command-line sweep
+    (``python -m protocols sweep ... --workers 1``), which runs a one-worker
+    sweep in this process (no ``LocalCluster`` to start); grid parsing,
+    planning, progress and the sweep index included.
 
 Reported per case: ``compile_s`` (``make``: C++ compilation of the variant),
 ``build_s`` (network construction + code generation + compilation),
@@ -94,7 +96,7 @@ def main(argv=None):
     ap.add_argument("--N", default="1000,10000")
     ap.add_argument("--points", type=int, default=20)
     ap.add_argument("--duration", type=float, default=1.0)
-    ap.add_argument("--modes", default="direct,dask")
+    ap.add_argument("--modes", default="direct,sweep")
     ap.add_argument("--kinds", default="rates,seeds")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
