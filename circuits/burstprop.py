@@ -295,6 +295,11 @@ class XORNet:
     n_in, n_hid, n_out, n_pv, n_sst : int
         Neurons per input population, hidden population, output population;
         interneurons.
+    k_in : int or None
+        Inputs a hidden neuron receives from each input population (fixed
+        in-degree, drawn per neuron; None: all ``n_in``).  With all-to-all
+        input every hidden neuron sees the same input spikes, and the hidden
+        populations (and the PV cells they drive) fire in synchronous volleys.
     r_on, r_off : `Quantity`
         Poisson rate of an input population for a 1 and a 0.
     G_ih, G_ho : `Quantity`
@@ -336,6 +341,7 @@ class XORNet:
     """
 
     n_in: int = 40
+    k_in: object = None
     n_hid: int = 40
     n_out: int = 40
     n_pv: int = 20
@@ -378,6 +384,10 @@ class XORNet:
     def __post_init__(self):
         for name in ("n_in", "n_hid", "n_out", "n_pv", "n_sst"):
             check_size(name, getattr(self, name))
+        if self.k_in is not None and (not isinstance(self.k_in, (int, np.integer))
+                                      or not 1 <= self.k_in <= self.n_in):
+            raise ModelError(f"Parameter 'k_in' = {self.k_in!r} must be None or an integer "
+                             f"in [1, n_in = {self.n_in}].")
         for name in ("r_on", "e_min", "e_max"):
             check_quantity(name, getattr(self, name), Hz, positive=True)
         check_quantity("r_off", self.r_off, Hz, nonnegative=True)
@@ -487,10 +497,13 @@ def build_xor(desc, dt, seed=1):
                ("in2_hid2", "in2", "hid2", desc.G_ih, desc.n_in, desc.eta_ih),
                ("hid1_out", "hid1", "out", desc.G_ho, desc.n_hid, desc.eta_ho)]
     for name, pre, post, G, n_pre, eta in plastic:
-        n_syn = n_pre * pops[post].N
-        w0 = rng.uniform(desc.w_init - desc.w_spread, desc.w_init + desc.w_spread, n_syn)
+        k = n_pre if pre == "hid1" or desc.k_in is None else desc.k_in
+        wiring = True if k == n_pre else dict(zip("ij", fixed_indegree(rng, n_pre,
+                                                                      pops[post].N, k)))
+        w0 = rng.uniform(desc.w_init - desc.w_spread, desc.w_init + desc.w_spread,
+                         k * pops[post].N)
         syn[name] = connect(rule(eta), g[pre], g[post], pops[post].model, "soma", "ampa",
-                            w_init=w0, w_scale=G / n_pre, connect=True, name=name,
+                            w_init=w0, w_scale=G / k, connect=wiring, name=name,
                             stp=std_feedforward())
     fixed = [("pv_in", "hid2", "pv", "soma", "ampa", desc.G_pv_in, desc.n_hid, std_feedforward()),
              ("pv_out", "pv", "out", "soma", "gaba", desc.G_pv_out, desc.n_pv, None),

@@ -122,13 +122,20 @@ def learn_xor(summary, arrays):
     ax = axes[0]
     labels = ["".join(map(str, x)) for x in m["patterns"]]
     seed0 = int(summary.get("seed", 0))
+    before = np.asarray(arrays["output_rate_before_hz"], float) if (
+        "output_rate_before_hz" in arrays) else np.empty((0, 4))
     for s, row in enumerate(rates):
-        ax.plot(range(4), row, "o-", lw=0.8, ms=4, alpha=0.8, label=f"seed {seed0 + s}")
+        line, = ax.plot(range(4), row, "o-", lw=0.8, ms=4, alpha=0.8, label=f"seed {seed0 + s}")
+        if s < len(before):
+            ax.plot(range(4), before[s], "o:", lw=0.7, ms=3, mfc="none", alpha=0.6,
+                    color=line.get_color(), label="before training" if s == 0 else None)
     ax.axhline(float(p["high_hz"]), color="#1b9e77", ls="--", lw=0.8)
     ax.axhline(float(p["low_hz"]), color="#d95f02", ls="--", lw=0.8)
     ax.set_xticks(range(4), labels)
     ax.set(xlabel="input pattern", ylabel="output event rate (Hz)",
-           title=f"solved {m['solved_seeds']}/{m['n_seeds']} seeds")
+           title=f"solved {m['solved_seeds']}/{m['n_seeds']} seeds"
+                 + (f" ({m['solved_before_training']} before)"
+                    if "solved_before_training" in m else ""))
     ax.legend(fontsize=6)
     ax = axes[1]
     curves = np.asarray(arrays["curves"], float)

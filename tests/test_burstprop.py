@@ -208,10 +208,35 @@ def test_rate_xor_is_deterministic():
 @pytest.mark.parametrize("kwargs, word", [(dict(n_hid=0), "n_hid"), (dict(n_out=2.5), "n_out"),
                                           (dict(t_learn=-1 * ms), "t_learn"),
                                           (dict(G_fb=5 * pA), "G_fb"),
-                                          (dict(t_count=900 * ms), "t_count")])
+                                          (dict(t_count=900 * ms), "t_count"),
+                                          (dict(n_in=10, k_in=11), "k_in"),
+                                          (dict(k_in=2.5), "k_in"),
+                                          (dict(I_hid2=3 * nS), "I_hid2")])
 def test_xor_description_rejects_bad_values(kwargs, word):
     with pytest.raises(ModelError, match=word):
         XORNet(**kwargs)
+
+
+def test_xor_sparse_input_and_hid2_bias():
+    """``k_in`` gives every hidden neuron exactly k inputs from each input population, drawn
+    per neuron; ``I_hid2`` biases only hid2; the total conductance per neuron is kept."""
+    from circuits.burstprop import build_xor
+
+    desc = XORNet(n_in=30, k_in=6, n_hid=8, n_out=5, n_pv=4, n_sst=4, I_hid2=120 * pA)
+    with Backend("numpy", seed=2):
+        net = build_xor(desc, 0.2 * ms, seed=2)
+        g, syn = net["groups"], net["synapses"]
+        for name in ("in1_hid1", "in2_hid1", "in1_hid2", "in2_hid2"):
+            j, i = np.asarray(syn[name].j), np.asarray(syn[name].i)
+            assert np.all(np.bincount(j, minlength=8) == 6), name
+            for post in range(8):                       # no duplicate partner
+                assert len(set(i[j == post])) == 6
+            assert np.allclose(syn[name].w_scale_ / 1e-9, float(desc.G_ih / nS) / 6)
+        assert len({tuple(np.sort(np.asarray(syn["in1_hid1"].i)[np.asarray(syn["in1_hid1"].j)
+                                                                 == k])) for k in range(8)}) > 1
+        assert len(syn["hid1_out"]) == 8 * 5            # hidden -> output stays all-to-all
+        assert np.allclose(g["hid2"].I_ext_soma_ / 1e-12, 120)
+        assert np.allclose(g["hid1"].I_ext_soma_ / 1e-12, float(desc.I_hid / pA))
 
 
 @pytest.mark.parametrize("kwargs, word", [(dict(n_pyr=0), "n_pyr"), (dict(n_sst=-3), "n_sst"),
