@@ -43,7 +43,7 @@ from brian2 import Hz, Network, SpikeMonitor, TimedArray, ms, mV, nS, pA, second
 
 from dendrites.fragments import _d as _q  # dataclass default for a quantity
 from dendrites import NoiseCurrent, presets
-from dendrites.errors import ModelError, check_quantity
+from dendrites.errors import ModelError, check_choice, check_quantity
 from dendrites.plasticity import connect
 from dendrites.plasticity.burst import BurstDetector, BurstRule, _BurstBase
 from dendrites.plasticity.stp import FixedWeight, std_feedforward, stf_feedback
@@ -332,9 +332,18 @@ class XORNet:
         Initial weights ``U(w_init - w_spread, w_init + w_spread)`` in [0, w_max = 1].
     e_min, e_max : `Quantity`
         Target output event rates (2 and 10 Hz).
-    teach_gain, teach_max : `Quantity`
-        Teacher current into the output dendrites: ``gain (target - e_out)``
-        (pA per Hz) clipped to ``+-teach_max``.
+    teach_mode : str
+        ``"linear"``: teacher current into the output dendrites ``teach_gain
+        (target - e_out)``; ``"cross-entropy"``: the authors' teacher
+        (``sim_xor.cpp``, ``generate_error``), minus the gradient of the
+        cross-entropy cost ``-y log(e/e_max) - (1 - y) log(1 - e/e_max)``:
+        ``teach_ce (e_max/2) / e_out`` for a true pattern (0 within 0.1 Hz of
+        ``e_max``) and ``-teach_ce (e_max/2) / (e_max - e_out)`` for a false
+        one, so a false pattern is always pushed down and a true one up
+        (rates floored at 0.5 Hz, as in the authors' code).  Either is clipped
+        to ``+-teach_max``.
+    teach_gain, teach_ce, teach_max : `Quantity`
+        pA per Hz (linear); pA at ``e_out = e_max/2`` (cross-entropy); the clip.
     t_predict, t_learn, t_count : `Quantity`
         Phases of one example (plasticity off, then on); the output event
         rate is counted over the last ``t_count`` of the prediction phase.
@@ -375,7 +384,9 @@ class XORNet:
     h_hom: float = 0.0
     e_min: object = _q(2 * Hz)
     e_max: object = _q(10 * Hz)
+    teach_mode: str = "linear"
     teach_gain: object = _q(40 * pA)
+    teach_ce: object = _q(200 * pA)
     teach_max: object = _q(300 * pA)
     t_predict: object = _q(600 * ms)
     t_learn: object = _q(400 * ms)
@@ -398,7 +409,8 @@ class XORNet:
         for name in ("I_hid2", "I_hid2_apical"):
             if getattr(self, name) is not None:
                 check_quantity(name, getattr(self, name), pA)
-        for name in ("noise_soma", "noise_apical", "teach_gain", "teach_max"):
+        check_choice("teach_mode", self.teach_mode, ("linear", "cross-entropy"))
+        for name in ("noise_soma", "noise_apical", "teach_gain", "teach_ce", "teach_max"):
             check_quantity(name, getattr(self, name), pA, nonnegative=True)
         for name in ("noise_tau", "tau_pre", "tau_avg", "t_predict", "t_learn", "t_count"):
             check_quantity(name, getattr(self, name), ms, positive=True)
@@ -434,8 +446,16 @@ class XORNet:
         return float((self.e_max if label else self.e_min) / Hz)
 
     def teacher(self, target_hz, output_hz):
-        """Teacher current (pA) into the output dendrites."""
-        value = float(self.teach_gain / pA) * (target_hz - output_hz)
+        """Teacher current (pA) into the output dendrites (see ``teach_mode``)."""
+        if self.teach_mode == "linear":
+            value = float(self.teach_gain / pA) * (target_hz - output_hz)
+        else:
+            e_max = float(self.e_max / Hz)
+            half = float(self.teach_ce / pA) * e_max / 2
+            if target_hz >= e_max:                  # a true pattern
+                value = 0.0 if abs(output_hz - e_max) < 0.1 else half / max(output_hz, 0.5)
+            else:
+                value = -half / max(e_max - output_hz, 0.5)
         limit = float(self.teach_max / pA)
         return float(np.clip(value, -limit, limit))
 

@@ -217,6 +217,26 @@ def test_xor_description_rejects_bad_values(kwargs, word):
         XORNet(**kwargs)
 
 
+def test_cross_entropy_teacher_is_minus_the_cost_gradient():
+    """The authors' teacher: -dC/de of C = -y log(e/e_max) - (1-y) log(1 - e/e_max), scaled
+    to teach_ce at e_max/2; a false pattern is always pushed down, a true one up."""
+    d = XORNet(teach_mode="cross-entropy", teach_ce=100 * pA, teach_max=1000 * pA)
+    e_max = 10.0
+    for e in (1.0, 3.0, 5.0, 7.5, 9.0):
+        h = 1e-6
+        for y, target in ((1, e_max), (0, 2.0)):
+            cost = lambda x: -y * np.log(x / e_max) - (1 - y) * np.log(1 - x / e_max)
+            grad = (cost(e + h) - cost(e - h)) / (2 * h)
+            assert np.isclose(d.teacher(target, e), -grad * 100 * e_max / 2, rtol=1e-5)
+    assert d.teacher(2.0, 0.5) < 0 and d.teacher(e_max, 12.0) > 0     # signs never flip
+    assert d.teacher(e_max, 9.95) == 0.0                              # the authors' dead zone
+    assert d.teacher(2.0, 20.0) == -1000.0                            # floored, then clipped
+    lin = XORNet()
+    assert lin.teacher(2.0, 1.0) > 0 and lin.teacher(2.0, 3.0) < 0     # linear: toward target
+    with pytest.raises(ModelError, match="teach_mode"):
+        XORNet(teach_mode="quadratic")
+
+
 def test_xor_sparse_input_and_hid2_bias():
     """``k_in`` gives every hidden neuron exactly k inputs from each input population, drawn
     per neuron; ``I_hid2`` biases only hid2; the total conductance per neuron is kept."""
