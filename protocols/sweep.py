@@ -15,9 +15,9 @@ has one row per point (grid values, seed, every scalar metric) and
 Without ``--scheduler`` a ``LocalCluster`` of ``W`` worker processes (one
 thread each) runs on this machine; with ``W = 1`` (or a one-CPU machine and no
 ``--workers``) the points run one after another in this process, with no
-cluster to start (same tasks, same storage and resume).  With ``--scheduler tcp://host:port`` an
-existing cluster is used; its workers must see ``DIR`` (a shared file
-system) and have this package installed.
+cluster to start (same tasks, same storage and resume).  With ``--scheduler
+tcp://host:port`` an existing cluster is used; its workers must see ``DIR`` (a
+shared file system) and have this package installed.
 
 Each worker process compiles into its own Cython cache and standalone build
 directory (``DENDRITES_CACHE`` or ``~/.cache/dendrites``, then
