@@ -364,7 +364,8 @@ def learn_xor(p, ctx):
     teacher's sign, but responds about linearly (5-6 Hz to one input, 8-10 Hz
     to both), so that only scales one gain.  XOR needs hid2 (through PV) to
     respond to (1,1) only, and its SST-inverted teacher signal is weak: the
-    mean in -> hid2 weight stays at 0.50-0.53.
+    mean in -> hid2 weights end between 0.47 and 0.60 (from 0.5), in no
+    consistent direction.
 
     What limits it, measured with the pattern held and plasticity off (20
     neurons/population, output event rate over repeated 400 ms windows):
