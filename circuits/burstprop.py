@@ -511,13 +511,13 @@ def build_xor(desc, dt, seed=1):
                                         h=desc.h_hom, w_min=0.0, w_max=1.0)
         return BurstRule(eta=eta, tau_pre=desc.tau_pre, w_min=0.0, w_max=1.0)
 
-    plastic = [("in1_hid1", "in1", "hid1", desc.G_ih, desc.n_in, desc.eta_ih),
-               ("in2_hid1", "in2", "hid1", desc.G_ih, desc.n_in, desc.eta_ih),
-               ("in1_hid2", "in1", "hid2", desc.G_ih, desc.n_in, desc.eta_ih),
-               ("in2_hid2", "in2", "hid2", desc.G_ih, desc.n_in, desc.eta_ih),
-               ("hid1_out", "hid1", "out", desc.G_ho, desc.n_hid, desc.eta_ho)]
-    for name, pre, post, G, n_pre, eta in plastic:
-        k = n_pre if pre == "hid1" or desc.k_in is None else desc.k_in
+    k_in = desc.n_in if desc.k_in is None else desc.k_in
+    plastic = [("in1_hid1", "in1", "hid1", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
+               ("in2_hid1", "in2", "hid1", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
+               ("in1_hid2", "in1", "hid2", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
+               ("in2_hid2", "in2", "hid2", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
+               ("hid1_out", "hid1", "out", desc.G_ho, desc.n_hid, desc.n_hid, desc.eta_ho)]
+    for name, pre, post, G, n_pre, k, eta in plastic:
         wiring = True if k == n_pre else dict(zip("ij", fixed_indegree(rng, n_pre,
                                                                       pops[post].N, k)))
         w0 = rng.uniform(desc.w_init - desc.w_spread, desc.w_init + desc.w_spread,

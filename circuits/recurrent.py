@@ -82,9 +82,9 @@ def benchmark_model(V_th=-50 * mV, V_reset=-65 * mV, t_ref=2 * ms, *, p=None, st
     about four times the simulation time (N = 10,000 on ``cpp_standalone``:
     7.8 s against 1.9 s, the latter measured on a busier machine): 15 instead
     of 6 integrated compartment variables per neuron and an exponential (the
-    NMDA Mg2+ block) per compartment and integration stage.  *external_currents* names the
-    compartments with an injected current ``I_ext_<compartment>`` (default
-    all; see :class:`dendrites.NeuronModel`).
+    NMDA Mg2+ block) per compartment and integration stage.
+    *external_currents* names the compartments with an injected current
+    ``I_ext_<compartment>`` (default all; see :class:`dendrites.NeuronModel`).
 
     With parameters *p* (see :data:`DEFAULTS`) it also carries the
     event-driven Poisson inputs on its basal and apical AMPA channels

@@ -318,4 +318,7 @@ def test_learn_xor_quick_makes_progress(tmp_path):
     r = np.asarray(summary["metrics"]["output_rate_hz"])[0]
     assert np.all(np.isfinite(r))
     assert min(r[1], r[2]) > r[0] + 1.0, r
+    before = np.asarray(summary["metrics"]["output_rate_before_hz"])[0]
+    assert before.shape == (4,) and np.all(np.isfinite(before))        # tested before training
+    assert summary["metrics"]["solved_before_training"] in (0, 1)
     assert summary["metrics"]["solved_seeds"] in (0, 1)
