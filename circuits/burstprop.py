@@ -88,8 +88,11 @@ def fixed_indegree(rng, n_pre, n_post, k):
     return i[order].astype(np.int32), j[order]
 
 
-def _pyramid(noise):
-    return presets.payeur_2021(noise=noise)
+PYRAMIDS = {"coupled": presets.payeur_2021, "burst-poisson": presets.payeur_2021_burst_poisson}
+
+
+def _pyramid(noise, kind="coupled"):
+    return PYRAMIDS[kind](noise=noise)
 
 
 def _interneuron(kind, sigma, tau):
@@ -344,6 +347,13 @@ class XORNet:
         to ``+-teach_max``.
     teach_gain, teach_ce, teach_max : `Quantity`
         pA per Hz (linear); pA at ``e_out = e_max/2`` (cross-entropy); the clip.
+    pyramid : str
+        Pyramidal neuron: ``"coupled"`` (:func:`dendrites.presets.payeur_2021`,
+        the Naud & Sprekeler neuron of the propagation network, whose bursts
+        come from the soma-dendrite interaction) or ``"burst-poisson"``
+        (:func:`dendrites.presets.payeur_2021_burst_poisson`, the neuron of
+        the authors' ``sim_xor.cpp``: an event becomes a burst with a
+        probability set by the dendritic voltage alone).
     t_predict, t_learn, t_count : `Quantity`
         Phases of one example (plasticity off, then on); the output event
         rate is counted over the last ``t_count`` of the prediction phase.
@@ -385,6 +395,7 @@ class XORNet:
     e_min: object = _q(2 * Hz)
     e_max: object = _q(10 * Hz)
     teach_mode: str = "linear"
+    pyramid: str = "coupled"
     teach_gain: object = _q(40 * pA)
     teach_ce: object = _q(200 * pA)
     teach_max: object = _q(300 * pA)
@@ -410,6 +421,7 @@ class XORNet:
             if getattr(self, name) is not None:
                 check_quantity(name, getattr(self, name), pA)
         check_choice("teach_mode", self.teach_mode, ("linear", "cross-entropy"))
+        check_choice("pyramid", self.pyramid, tuple(PYRAMIDS))
         for name in ("noise_soma", "noise_apical", "teach_gain", "teach_ce", "teach_max"):
             check_quantity(name, getattr(self, name), pA, nonnegative=True)
         for name in ("noise_tau", "tau_pre", "tau_avg", "t_predict", "t_learn", "t_count"):
@@ -482,7 +494,8 @@ def build_xor(desc, dt, seed=1):
     """
     rng = np.random.RandomState(seed)
     detector = BurstDetector(tau_avg=desc.tau_avg, E_init=5 * Hz, P_init=0.2)
-    pyr = Population("pyr", _pyramid((desc.noise_soma, desc.noise_apical, desc.noise_tau)),
+    pyr = Population("pyr", _pyramid((desc.noise_soma, desc.noise_apical, desc.noise_tau),
+                                     desc.pyramid),
                      1).with_mechanisms("soma", detector)
     pops = {"hid1": Population("hid1", pyr.model, desc.n_hid),
             "hid2": Population("hid2", pyr.model, desc.n_hid),

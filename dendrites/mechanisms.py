@@ -20,7 +20,8 @@ from .errors import ModelError
 from .fragments import UNIT_NAMES, Fragment, _d, _param, _rename, _sub  # noqa: F401
 
 __all__ = [
-    "Fragment", "IntegrateAndFire", "AdEx", "AdaptiveThresholdIF", "EscapeRate", "RateOutput",
+    "Fragment", "IntegrateAndFire", "AdEx", "AdaptiveThresholdIF", "BurstPoissonIF", "EscapeRate",
+    "RateOutput",
     "CalciumSpike", "DendriticAdaptation", "BAPKernel", "Plateau",
 ]
 
@@ -149,6 +150,75 @@ class AdaptiveThresholdIF:
         frag.currents[comp] = ["w_s"]
         frag.threshold = "v > theta"
         frag.reset = ["v = V_reset", "theta += dtheta", "w_s += b_ws"]
+        frag.init["theta"] = self.theta_0
+        _rename(frag, names)
+        return frag
+
+
+@dataclass(frozen=True)
+class BurstPoissonIF:
+    """:class:`AdaptiveThresholdIF` events whose burst is drawn from the dendritic voltage.
+
+    The pyramidal neuron of the authors' XOR network (apayeur/spikingburstprop
+    ``BurstPoissonGroup.cpp``, a NaudGroup whose compartments are not coupled):
+    a somatic spike (``v > theta`` outside an absolute refractory period
+    ``t_ref``) is an *event*: ``v = V_reset``, ``theta += dtheta``, ``w_s +=
+    b_ws``, and with probability ``1/(1 + exp(-(v_dend - E_burst)/D_burst))``
+    a second spike follows ``burst_delay + U(0, burst_jitter)`` later, which
+    makes it a *burst* (the second spike resets nothing but starts another
+    ``t_ref``).  The burst probability is set by the dendrite alone and the
+    event rate by the soma alone: with ``t_ref`` above the burst criterion
+    (16 ms) and the second spike within it, events and bursts are classified
+    exactly.  The membrane integrates through ``t_ref`` (no clamp).
+    """
+
+    theta_0: object = _d(-50 * mV)
+    dtheta: object = _d(2 * mV)
+    tau_theta: object = _d(27 * ms)
+    V_reset: object = _d(-70 * mV)
+    b_ws: object = _d(-200 * pA)
+    tau_ws: object = _d(100 * ms)
+    t_ref: object = _d(20 * ms)
+    E_burst: object = _d(-57 * mV)
+    D_burst: object = _d(6 * mV)
+    burst_delay: object = _d(5 * ms)
+    burst_jitter: object = _d(10 * ms)
+    dendrite: str = "apical"
+
+    def fragment(self, comp, soma):
+        names = {"v": f"v_{comp}", "v_dend": f"v_{self.dendrite}"}
+        frag = Fragment()
+        _param(frag, names, "theta_0", self.theta_0, mV)
+        _param(frag, names, "dtheta", self.dtheta, mV, nonneg=True)
+        _param(frag, names, "tau_theta", self.tau_theta, ms, positive=True)
+        _param(frag, names, "V_reset", self.V_reset, mV)
+        _param(frag, names, "b_ws", self.b_ws, pA)
+        _param(frag, names, "tau_ws", self.tau_ws, ms, positive=True)
+        _param(frag, names, "t_ref", self.t_ref, ms, nonneg=True)
+        _param(frag, names, "E_burst", self.E_burst, mV)
+        _param(frag, names, "D_burst", self.D_burst, mV, positive=True)
+        _param(frag, names, "burst_delay", self.burst_delay, ms, nonneg=True)
+        _param(frag, names, "burst_jitter", self.burst_jitter, ms, nonneg=True)
+        if self.burst_delay + self.burst_jitter >= self.t_ref:
+            raise ModelError(f"Parameters 'burst_delay' + 'burst_jitter' = "
+                             f"{self.burst_delay + self.burst_jitter} must be below 't_ref' = "
+                             f"{self.t_ref}: the second spike of a burst falls inside the "
+                             "refractory period of its event.")
+        frag.time_constants.update(tau_theta=self.tau_theta, tau_ws=self.tau_ws)
+        frag.equations += ["dtheta/dt = -(theta - theta_0)/tau_theta : volt",
+                           "dw_s/dt = -w_s/tau_ws : amp",
+                           "p_burst = 1/(1 + exp(-(v_dend - E_burst)/D_burst)) : 1",
+                           "burst_pending : 1", "t_burst : second", "second_spike : 1"]
+        frag.currents[comp] = ["w_s"]
+        # t_spike (the previous spike, set after this reset) starts the refractory period
+        frag.threshold = ("(v > theta and t - t_spike >= t_ref) or "
+                          "(burst_pending > 0.5 and t >= t_burst)")
+        frag.reset = ["second_spike = int(burst_pending > 0.5 and t >= t_burst)",
+                      "v = second_spike*v + (1 - second_spike)*V_reset",
+                      "theta += (1 - second_spike)*dtheta",
+                      "w_s += (1 - second_spike)*b_ws",
+                      "burst_pending = (1 - second_spike)*int(rand() < p_burst)",
+                      "t_burst = t + burst_delay + rand()*burst_jitter"]
         frag.init["theta"] = self.theta_0
         _rename(frag, names)
         return frag

@@ -10,12 +10,13 @@ from brian2 import Hz, mV, ms, nS, pA, pF
 from .errors import ModelError, check_choice
 from .channels import SynapticChannel, ampa, current_channel, gaba, nmda
 from .inputs import NoiseCurrent
-from .mechanisms import (AdaptiveThresholdIF, AdEx, BAPKernel, CalciumSpike, DendriticAdaptation,
-                         EscapeRate, IntegrateAndFire, Plateau, RateOutput)
+from .mechanisms import (AdaptiveThresholdIF, AdEx, BAPKernel, BurstPoissonIF, CalciumSpike,
+                         DendriticAdaptation, EscapeRate, IntegrateAndFire, Plateau, RateOutput)
 from .neuron import Compartment, Coupling, NeuronModel
 
 __all__ = ["PRESETS", "get", "pyramidal", "urbanczik_senn_2014", "sacramento_2018",
-           "guerguiev_2017", "payeur_2021", "payeur_2021_pv", "payeur_2021_sst",
+           "guerguiev_2017", "payeur_2021", "payeur_2021_burst_poisson", "payeur_2021_pv",
+           "payeur_2021_sst",
            "bono_clopath_2017", "clopath_2010"]
 
 #: Synaptic channels :func:`pyramidal` can give its compartments.
@@ -151,6 +152,33 @@ def payeur_2021(noise=None):
                        "Payeur et al. 2021 Nat Neurosci 24:1010; apayeur/auryn NaudGroup.cpp")
 
 
+def payeur_2021_burst_poisson(noise=None):
+    """The uncoupled pyramidal neuron of Payeur et al. 2021's spiking XOR network.
+
+    apayeur/spikingburstprop ``BurstPoissonGroup.cpp`` (used by ``sim_xor.cpp``;
+    the propagation network uses the coupled :func:`payeur_2021`): the same
+    soma (C 370 pF, tau 16 ms, moving threshold, adaptation) and dendrite
+    (C 170 pF, tau 7 ms, dendritic adaptation -13 nS, 30 ms), but no Ca2+
+    spike current, no bAP and no coupling: a somatic spike starts an event,
+    which becomes a burst with probability ``1/(1 + exp(-(V_d + 57 mV)/6 mV))``
+    (:class:`~dendrites.mechanisms.BurstPoissonIF`, absolute refractory period
+    20 ms).  The burst probability follows the dendrite alone, the event rate
+    the soma alone.  ``noise`` as in :func:`payeur_2021`.
+    """
+    extra = {"soma": (), "apical": ()}
+    if noise is not None:
+        sig_s, sig_d, tau = noise
+        extra = {"soma": (NoiseCurrent(sig_s, tau),), "apical": (NoiseCurrent(sig_d, tau),)}
+    soma = Compartment("soma", 370 * pF, 370 * pF / (16 * ms), -70 * mV,
+                       channels=(ampa(5 * ms), gaba(10 * ms)), mechanisms=extra["soma"])
+    dend = Compartment("apical", 170 * pF, 170 * pF / (7 * ms), -70 * mV,
+                       channels=(ampa(5 * ms), gaba(10 * ms)),
+                       mechanisms=(DendriticAdaptation(-13 * nS, 30 * ms),) + extra["apical"])
+    return NeuronModel("payeur-2021-burst-poisson", (soma, dend), (), BurstPoissonIF(),
+                       "Payeur et al. 2021 Nat Neurosci 24:1010; apayeur/spikingburstprop "
+                       "BurstPoissonGroup.cpp")
+
+
 def _adex_interneuron(name, g_L, tau_m, DeltaT, a, b, tau_w, V_T, t_ref, V_reset, source):
     soma = Compartment("soma", g_L * tau_m, g_L, -70 * mV, channels=(ampa(5 * ms), gaba(10 * ms)))
     return NeuronModel(name, (soma,), (),
@@ -233,6 +261,7 @@ PRESETS = {
     "sacramento-2018": sacramento_2018,
     "guerguiev-2017": guerguiev_2017,
     "payeur-2021": payeur_2021,
+    "payeur-2021-burst-poisson": payeur_2021_burst_poisson,
     "payeur-2021-pv": payeur_2021_pv,
     "payeur-2021-sst": payeur_2021_sst,
     "bono-clopath-2017": bono_clopath_2017,

@@ -36,7 +36,8 @@ from brian2.devices.device import reset_device
 
 from dendrites.errors import ModelError, check_choice, check_quantity
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "SEED_ENV", "Backend", "cython_cache_dir"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "SEED_ENV", "Backend", "check_finite",
+           "cython_cache_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,36 @@ def cython_cache_dir():
     """Where compiled Cython extensions are cached (``$DENDRITES_CYTHON_CACHE`` or Brian2's)."""
     return os.environ.get("DENDRITES_CYTHON_CACHE") or os.path.expanduser(
         "~/.cython/brian_extensions")
+
+
+def check_finite(net):
+    """Raise a `ModelError` if a neuron state variable of *net* is NaN or infinite.
+
+    A state that is no longer finite after a run means the integration
+    diverged (a conductance, current or rate too large for ``dt``, or a time
+    constant shorter than it); Brian2 only logs a warning and the traces
+    would be NaN.  The error names the group, the variable, how many neurons
+    and ``dt``.  Neuron groups only (synaptic weights are bounded by their
+    rules); *net* None is a no-op.
+    """
+    if net is None:
+        return
+    for obj in net.objects:
+        if not isinstance(obj, brian2.NeuronGroup):
+            continue
+        for name, var in obj.variables.items():
+            if (name.startswith("_") or not isinstance(var, brian2.core.variables.ArrayVariable)
+                    or var.read_only or not np.issubdtype(var.dtype, np.floating)):
+                continue
+            values = np.asarray(var.get_value())
+            bad = ~np.isfinite(values)
+            if np.any(bad):
+                raise ModelError(
+                    f"The simulation diverged: variable '{name}' of group '{obj.name}' is NaN "
+                    f"or infinite in {int(np.sum(bad))} of {values.size} neurons after the run "
+                    f"(dt = {obj.clock.dt}).  The integration is unstable: a conductance, "
+                    "current or rate too large for this dt, or a time constant shorter than "
+                    "it; lower dt or the offending parameter.")
 
 
 class Backend:
@@ -149,10 +180,18 @@ class Backend:
 }}""")
 
     def run(self, net, duration, report=None):
-        """Run *net* for *duration*, with Brian2's progress report on a terminal."""
+        """Run *net* for *duration*, with Brian2's progress report on a terminal.
+
+        At runtime the neuron state is checked afterwards (:func:`check_finite`):
+        a diverged integration raises a `ModelError` instead of leaving NaN
+        traces.  Standalone backends check after :meth:`finish` and :meth:`rerun`.
+        """
         if report is None and sys.stderr.isatty() and not self.standalone:
             report = "stderr"
         net.run(duration, report=report, report_period=10 * brian2.second)
+        self._net = net
+        if not self.standalone:
+            check_finite(net)
 
     def run_phases(self, net, phases, total, lengths):
         """Run the phases of a generator as one run of *net* lasting *total*.
@@ -212,6 +251,7 @@ class Backend:
             if previous is not None:
                 os.environ[SEED_ENV] = previous
         self.build_seconds = time.perf_counter() - t0
+        check_finite(getattr(self, "_net", None))
 
     def compile(self):
         """Generate and compile a standalone project without running it."""
@@ -247,6 +287,7 @@ class Backend:
                 os.environ.pop(SEED_ENV, None)
             else:
                 os.environ[SEED_ENV] = previous
+        check_finite(getattr(self, "_net", None))
         return float(device._last_run_time)
 
     def __exit__(self, *exc):

@@ -150,3 +150,25 @@ def test_run_phases_checks_the_total_duration():
             be.run_phases(Network(), iter([1 * ms]), 2 * ms, [1 * ms])
         with pytest.raises(ModelError, match="longer than the run"):
             be.run_phases(Network(), iter([1 * ms, 1 * ms]), 1 * ms, [1 * ms])
+
+
+def test_a_diverged_run_is_a_clear_error_not_nan_traces():
+    """A conductance far too large for dt (the XOR network's SST -> hid2 synapses at
+    3,000 nS gave NaN apical voltages with only Brian2 warnings) raises, naming the
+    group, the variable and dt; the same network with a sane conductance runs."""
+    model = presets.payeur_2021()
+
+    def run(w):
+        with Backend("numpy", seed=1, dt=0.2 * ms) as be:
+            group = model.build(2, name="cells", dt=0.2 * ms)
+            stim = SpikeGeneratorGroup(1, [0, 0, 0], [5, 6, 7] * ms, name="volley")
+            syn = Synapses(stim, group, "w : siemens", on_pre=model.on_pre("gaba", "apical"),
+                           name="apical_gaba")
+            syn.connect()
+            syn.w = w
+            be.run(Network(group, stim, syn), 30 * ms)
+            return np.asarray(group.v_apical)
+
+    assert np.all(np.isfinite(run(5 * nS)))
+    with pytest.raises(ModelError, match=r"diverged.*of group 'cells'.*dt = 200\. us"):
+        run(1e6 * nS)

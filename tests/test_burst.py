@@ -177,3 +177,47 @@ def test_unknown_compartment_and_missing_detector_are_refused():
         connect(BurstRule(), gen, post, model, "basal", "ampa")
     with pytest.raises(ModelError, match="BurstDetector"):
         connect(BurstRule(), gen, post, model, "apical", "ampa")
+
+
+def test_burst_poisson_neuron_bursts_with_the_dendritic_sigmoid_alone():
+    """The uncoupled neuron of the authors' XOR network (BurstPoissonGroup.cpp): the
+    fraction of events that become bursts is 1/(1 + exp(-(V_d + 57 mV)/6 mV)) of the
+    steady dendritic voltage, the event rate does not depend on the dendrite, a burst
+    is exactly two spikes 5-15 ms apart, and events are at least 20 ms apart."""
+    from brian2 import SpikeMonitor
+
+    from circuits.populations import add_mechanisms
+    from protocols.backend import Backend
+
+    model = add_mechanisms(presets.payeur_2021_burst_poisson(noise=(150 * pA, 0 * pA, 5 * ms)),
+                           "soma", BurstDetector(tau_avg=1 * second))
+    rates = []
+    for I_apical in (0, 500):
+        with Backend("numpy", seed=1, dt=0.1 * ms) as be:
+            g = model.build(200, dt=0.1 * ms)
+            g.I_ext_soma, g.I_ext_apical = 400 * pA, I_apical * pA
+            mon = SpikeMonitor(g)
+            be.run(Network(g, mon), 2 * second)
+            events, bursts = float(np.sum(g.n_events_soma)), float(np.sum(g.n_bursts_soma))
+            t, i = np.asarray(mon.t / ms), np.asarray(mon.i)
+        # dendritic adaptation (-13 nS) acts as a leak: V_d = E_L + I/(g_L + 13 nS)
+        v_d = -70 + I_apical / (24.29 + 13)
+        p = 1 / (1 + np.exp(-(v_d + 57) / 6))
+        sd = np.sqrt(p * (1 - p) / events)
+        assert abs(bursts / events - p) < 4 * sd, (I_apical, bursts / events, p)
+        assert len(t) == events + bursts
+        isi = np.concatenate([np.diff(np.sort(t[i == k])) for k in range(200)])
+        short = isi[isi < 16]
+        assert np.all(short >= 5 - 1e-9) and np.all(short <= 15.2)
+        assert np.all(isi[isi >= 16] >= 20 - 1e-9)
+        assert len(short) == bursts
+        rates.append(events / 200 / 2)
+    assert rates[0] > 2
+    assert abs(rates[1] - rates[0]) < 0.1 * rates[0], rates
+
+
+def test_burst_poisson_second_spike_must_fall_in_the_refractory_period():
+    from dendrites.mechanisms import BurstPoissonIF
+
+    with pytest.raises(ModelError, match="'burst_delay' \\+ 'burst_jitter'.*'t_ref'"):
+        BurstPoissonIF(t_ref=10 * ms).fragment("soma", "soma")

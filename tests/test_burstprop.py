@@ -235,6 +235,8 @@ def test_cross_entropy_teacher_is_minus_the_cost_gradient():
     assert lin.teacher(2.0, 1.0) > 0 and lin.teacher(2.0, 3.0) < 0     # linear: toward target
     with pytest.raises(ModelError, match="teach_mode"):
         XORNet(teach_mode="quadratic")
+    with pytest.raises(ModelError, match="'pyramid'.*'coupled', 'burst-poisson'"):
+        XORNet(pyramid="naud")
 
 
 def test_xor_sparse_input_and_hid2_bias():
