@@ -235,7 +235,7 @@ def test_cross_entropy_teacher_is_minus_the_cost_gradient():
     assert lin.teacher(2.0, 1.0) > 0 and lin.teacher(2.0, 3.0) < 0     # linear: toward target
     with pytest.raises(ModelError, match="teach_mode"):
         XORNet(teach_mode="quadratic")
-    with pytest.raises(ModelError, match="'pyramid'.*'coupled', 'burst-poisson'"):
+    with pytest.raises(ModelError, match="Unknown pyramid 'naud'; allowed: coupled, burst-poisson"):
         XORNet(pyramid="naud")
 
 
