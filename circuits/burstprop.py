@@ -46,7 +46,7 @@ from dendrites import NoiseCurrent, presets
 from dendrites.errors import ModelError, check_choice, check_quantity
 from dendrites.plasticity import connect
 from dendrites.plasticity.burst import BurstDetector, BurstRule, _BurstBase
-from dendrites.plasticity.stp import FixedWeight, std_feedforward, stf_feedback
+from dendrites.plasticity.stp import BurstOnly, FixedWeight, std_feedforward, stf_feedback
 
 from .populations import InputLayer, Population, add_mechanisms, check_size
 
@@ -538,10 +538,13 @@ def build_xor(desc, dt, seed=1):
         syn[name] = connect(rule(eta), g[pre], g[post], pops[post].model, "soma", "ampa",
                             w_init=w0, w_scale=G / k, connect=wiring, name=name,
                             stp=std_feedforward())
+    # the coupled neuron's feedback is read through facilitation; the authors' XOR network
+    # transmits the bursts of its BurstPoisson neurons only (TransmitBurstConnection)
+    burst_fb = stf_feedback if desc.pyramid == "coupled" else BurstOnly
     fixed = [("pv_in", "hid2", "pv", "soma", "ampa", desc.G_pv_in, desc.n_hid, std_feedforward()),
              ("pv_out", "pv", "out", "soma", "gaba", desc.G_pv_out, desc.n_pv, None),
-             ("fb", "out", "hid1", "apical", "ampa", desc.G_fb, desc.n_out, stf_feedback()),
-             ("sst_in", "out", "sst", "soma", "ampa", desc.G_sst_in, desc.n_out, stf_feedback()),
+             ("fb", "out", "hid1", "apical", "ampa", desc.G_fb, desc.n_out, burst_fb()),
+             ("sst_in", "out", "sst", "soma", "ampa", desc.G_sst_in, desc.n_out, burst_fb()),
              ("sst_out", "sst", "hid2", "apical", "gaba", desc.G_sst_out, desc.n_sst, None)]
     for name, pre, post, comp, ch, G, n_pre, stp in fixed:
         syn[name] = connect(FixedWeight(), g[pre], g[post], pops[post].model, comp, ch,

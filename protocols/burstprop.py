@@ -221,7 +221,7 @@ def _xor_desc(p):
     same = ("eta_ih", "eta_ho", "tau_pre", "tau_avg", "e_min", "e_max", "t_predict", "t_learn",
             "t_count", "teach_mode", "teach_gain", "teach_ce", "G_fb", "G_ho", "G_ih", "G_pv_in",
             "G_pv_out", "I_pv", "I_out", "I_hid_apical", "I_hid2", "I_hid2_apical",
-            "I_out_apical", "h_hom", "k_in")
+            "I_out_apical", "h_hom", "k_in", "G_sst_in", "G_sst_out", "I_sst", "pyramid")
     return XORNet(n_in=p.n_input or p.n_per_pop, n_hid=p.n_per_pop, n_out=p.n_per_pop,
                   n_pv=p.n_inter, n_sst=p.n_inter, **{k: p[k] for k in same})
 
@@ -316,6 +316,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None):
                tau_avg=300 * ms, e_min=2 * Hz, e_max=10 * Hz, teach_mode="linear",
                teach_gain=40 * pA, teach_ce=200 * pA, G_fb=100 * nS, G_ho=250 * nS,
                G_ih=80 * nS, G_pv_in=60 * nS, G_pv_out=100 * nS, I_pv=100 * pA,
+               G_sst_in=100 * nS, G_sst_out=150 * nS, I_sst=0 * pA, pyramid="coupled",
                I_out=320 * pA, I_hid_apical=0 * pA, I_hid2=250 * pA, I_hid2_apical=200 * pA,
                I_out_apical=0 * pA, h_hom=0.0, high_hz=8.0, low_hz=4.0, dt=0.2 * ms),
           quick=dict(n_seeds=1, n_examples=24))

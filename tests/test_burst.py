@@ -221,3 +221,27 @@ def test_burst_poisson_second_spike_must_fall_in_the_refractory_period():
 
     with pytest.raises(ModelError, match="'burst_delay' \\+ 'burst_jitter'.*'t_ref'"):
         BurstPoissonIF(t_ref=10 * ms).fragment("soma", "soma")
+
+
+def test_burst_only_transmission_delivers_once_per_burst():
+    """``BurstOnly`` (the authors' TransmitBurstConnection): a synapse from a
+    BurstPoisson neuron delivers exactly at the second spike of each burst."""
+    from brian2 import NeuronGroup
+
+    from circuits.populations import add_mechanisms
+    from dendrites.plasticity.stp import BurstOnly
+    from protocols.backend import Backend
+
+    model = add_mechanisms(presets.payeur_2021_burst_poisson(noise=(150 * pA, 0 * pA, 5 * ms)),
+                           "soma", BurstDetector(tau_avg=1 * second))
+    with Backend("numpy", seed=2, dt=0.1 * ms) as be:
+        g = model.build(50, dt=0.1 * ms)
+        g.I_ext_soma, g.I_ext_apical = 400 * pA, np.linspace(0, 800, 50) * pA
+        counter = NeuronGroup(50, "n_delivered : 1", name="counter")
+        syn = Synapses(g, counter, on_pre=f"n_delivered_post += {BurstOnly().spec().factor}")
+        syn.connect(j="i")
+        be.run(Network(g, counter, syn), 1 * second)
+        bursts, events = np.asarray(g.n_bursts_soma), np.asarray(g.n_events_soma)
+        delivered = np.asarray(counter.n_delivered)
+    assert bursts.sum() > 50 and events.sum() > bursts.sum()
+    np.testing.assert_array_equal(delivered, bursts)

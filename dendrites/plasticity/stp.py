@@ -17,7 +17,8 @@ from brian2 import ms, second
 from ..errors import check_quantity
 from .base import Rule, SynapseSpec, check_unit_interval
 
-__all__ = ["TsodyksMarkram", "STPSpec", "FixedWeight", "std_feedforward", "stf_feedback",
+__all__ = ["TsodyksMarkram", "BurstOnly", "STPSpec", "FixedWeight", "std_feedforward",
+           "stf_feedback",
            "efficacies", "paired_pulse_ratio"]
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,22 @@ class TsodyksMarkram:
     def paired_pulse_ratio(self, isi):
         """Second over first efficacy of a spike pair (see :func:`paired_pulse_ratio`)."""
         return paired_pulse_ratio(isi, self.U, self.f, self.tau_D, self.tau_F)
+
+
+@dataclass(frozen=True)
+class BurstOnly:
+    """Transmit bursts only: one PSP per burst, at its second spike (no depression).
+
+    Auryn ``TransmitBurstConnection`` of the authors' XOR network
+    (apayeur/spikingburstprop), for presynaptic neurons built with
+    :class:`dendrites.mechanisms.BurstPoissonIF`, whose second spike of a
+    burst is the one that arrives while a burst is pending (synaptic
+    delivery runs before the presynaptic reset).  Passed as ``stp=`` to
+    :func:`dendrites.plasticity.connect`; singlets deliver nothing.
+    """
+
+    def spec(self):
+        return STPSpec([], [], [], {}, "int(burst_pending_pre > 0.5 and t >= t_burst_pre)")
 
 
 def std_feedforward():
