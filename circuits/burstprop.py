@@ -338,13 +338,14 @@ class XORNet:
     teach_mode : str
         ``"linear"``: teacher current into the output dendrites ``teach_gain
         (target - e_out)``; ``"cross-entropy"``: the authors' teacher
-        (``sim_xor.cpp``, ``generate_error``), minus the gradient of the
-        cross-entropy cost ``-y log(e/e_max) - (1 - y) log(1 - e/e_max)``:
-        ``teach_ce (e_max/2) / e_out`` for a true pattern (0 within 0.1 Hz of
-        ``e_max``) and ``-teach_ce (e_max/2) / (e_max - e_out)`` for a false
-        one, so a false pattern is always pushed down and a true one up
-        (rates floored at 0.5 Hz, as in the authors' code).  Either is clipped
-        to ``+-teach_max``.
+        (``sim_xor.cpp``, ``generate_error``), minus the gradient of their
+        cost ``-y log(m) - (1 - y) log(1 - m)`` with ``m = (e_out - e_min)/
+        (e_max - e_min)`` (``compute_cost``): ``C/(e_out - e_min)`` for a true
+        pattern and ``-C/(e_max - e_out)`` for a false one, ``C = teach_ce
+        (e_max - e_min)/2`` (``teach_ce`` at the midpoint), with their 1 Hz
+        tolerance: zero once a true pattern is within 1 Hz of ``e_max`` or a
+        false one within 1 Hz of ``e_min``, and ``+-C/(1 Hz)`` beyond 1 Hz of
+        the other end.  Either is clipped to ``+-teach_max``.
     teach_gain, teach_ce, teach_max : `Quantity`
         pA per Hz (linear); pA at ``e_out = e_max/2`` (cross-entropy); the clip.
     pyramid : str
@@ -462,12 +463,14 @@ class XORNet:
         if self.teach_mode == "linear":
             value = float(self.teach_gain / pA) * (target_hz - output_hz)
         else:
-            e_max = float(self.e_max / Hz)
-            half = float(self.teach_ce / pA) * e_max / 2
+            e_max, e_min, tol = float(self.e_max / Hz), float(self.e_min / Hz), 1.0
+            c = float(self.teach_ce / pA) * (e_max - e_min) / 2
             if target_hz >= e_max:                  # a true pattern
-                value = 0.0 if abs(output_hz - e_max) < 0.1 else half / max(output_hz, 0.5)
+                value = (0.0 if output_hz >= e_max - tol else
+                         c / max(output_hz - e_min, tol))
             else:
-                value = -half / max(e_max - output_hz, 0.5)
+                value = (0.0 if output_hz <= e_min + tol else
+                         -c / max(e_max - output_hz, tol))
         limit = float(self.teach_max / pA)
         return float(np.clip(value, -limit, limit))
 

@@ -218,19 +218,24 @@ def test_xor_description_rejects_bad_values(kwargs, word):
 
 
 def test_cross_entropy_teacher_is_minus_the_cost_gradient():
-    """The authors' teacher: -dC/de of C = -y log(e/e_max) - (1-y) log(1 - e/e_max), scaled
-    to teach_ce at e_max/2; a false pattern is always pushed down, a true one up."""
+    """The authors' teacher (sim_xor.cpp generate_error): -dC/de of their cost
+    C = -y log(m) - (1-y) log(1-m), m = (e - e_min)/(e_max - e_min), scaled to teach_ce
+    at the midpoint, zero within 1 Hz of the target end, constant beyond 1 Hz of the other."""
     d = XORNet(teach_mode="cross-entropy", teach_ce=100 * pA, teach_max=1000 * pA)
-    e_max = 10.0
-    for e in (1.0, 3.0, 5.0, 7.5, 9.0):
+    e_min, e_max = 2.0, 10.0
+    for e in (3.5, 5.0, 7.5, 8.5):
         h = 1e-6
-        for y, target in ((1, e_max), (0, 2.0)):
-            cost = lambda x: -y * np.log(x / e_max) - (1 - y) * np.log(1 - x / e_max)
+        for y, target in ((1, e_max), (0, e_min)):
+            m = lambda x: (x - e_min) / (e_max - e_min)  # noqa: E731
+            cost = lambda x: -y * np.log(m(x)) - (1 - y) * np.log(1 - m(x))  # noqa: E731
             grad = (cost(e + h) - cost(e - h)) / (2 * h)
-            assert np.isclose(d.teacher(target, e), -grad * 100 * e_max / 2, rtol=1e-5)
-    assert d.teacher(2.0, 0.5) < 0 and d.teacher(e_max, 12.0) > 0     # signs never flip
-    assert d.teacher(e_max, 9.95) == 0.0                              # the authors' dead zone
-    assert d.teacher(2.0, 20.0) == -1000.0                            # floored, then clipped
+            assert np.isclose(d.teacher(target, e), -grad * 100 * (e_max - e_min) / 2, rtol=1e-5)
+    assert d.teacher(e_max, 9.2) == 0.0 and d.teacher(e_min, 2.8) == 0.0   # the 1 Hz tolerance
+    assert d.teacher(e_max, 1.0) == d.teacher(e_max, 3.0) == 400.0         # C/(1 Hz)
+    assert d.teacher(e_min, 9.5) == d.teacher(e_min, 20.0) == -400.0
+    assert d.teacher(e_min, 5.0) < 0 and d.teacher(e_max, 5.0) > 0
+    d = XORNet(teach_mode="cross-entropy", teach_ce=100 * pA, teach_max=300 * pA)
+    assert d.teacher(e_min, 20.0) == -300.0                               # clipped
     lin = XORNet()
     assert lin.teacher(2.0, 1.0) > 0 and lin.teacher(2.0, 3.0) < 0     # linear: toward target
     with pytest.raises(ModelError, match="teach_mode"):
