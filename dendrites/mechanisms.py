@@ -156,7 +156,7 @@ class AdaptiveThresholdIF:
 
 
 @dataclass(frozen=True)
-class BurstPoissonIF:
+class BurstPoissonIF(AdaptiveThresholdIF):
     """:class:`AdaptiveThresholdIF` events whose burst is drawn from the dendritic voltage.
 
     The pyramidal neuron of the authors' XOR network (apayeur/spikingburstprop
@@ -172,12 +172,6 @@ class BurstPoissonIF:
     exactly.  The membrane integrates through ``t_ref`` (no clamp).
     """
 
-    theta_0: object = _d(-50 * mV)
-    dtheta: object = _d(2 * mV)
-    tau_theta: object = _d(27 * ms)
-    V_reset: object = _d(-70 * mV)
-    b_ws: object = _d(-200 * pA)
-    tau_ws: object = _d(100 * ms)
     t_ref: object = _d(20 * ms)
     E_burst: object = _d(-57 * mV)
     D_burst: object = _d(6 * mV)
@@ -186,14 +180,9 @@ class BurstPoissonIF:
     dendrite: str = "apical"
 
     def fragment(self, comp, soma):
+        # the moving threshold and adaptation of AdaptiveThresholdIF, then the burst draw
+        frag = super().fragment(comp, soma)
         names = {"v": f"v_{comp}", "v_dend": f"v_{self.dendrite}"}
-        frag = Fragment()
-        _param(frag, names, "theta_0", self.theta_0, mV)
-        _param(frag, names, "dtheta", self.dtheta, mV, nonneg=True)
-        _param(frag, names, "tau_theta", self.tau_theta, ms, positive=True)
-        _param(frag, names, "V_reset", self.V_reset, mV)
-        _param(frag, names, "b_ws", self.b_ws, pA)
-        _param(frag, names, "tau_ws", self.tau_ws, ms, positive=True)
         _param(frag, names, "t_ref", self.t_ref, ms, nonneg=True)
         _param(frag, names, "E_burst", self.E_burst, mV)
         _param(frag, names, "D_burst", self.D_burst, mV, positive=True)
@@ -204,23 +193,19 @@ class BurstPoissonIF:
                              f"{self.burst_delay + self.burst_jitter} must be below 't_ref' = "
                              f"{self.t_ref}: the second spike of a burst falls inside the "
                              "refractory period of its event.")
-        frag.time_constants.update(tau_theta=self.tau_theta, tau_ws=self.tau_ws)
-        frag.equations += ["dtheta/dt = -(theta - theta_0)/tau_theta : volt",
-                           "dw_s/dt = -w_s/tau_ws : amp",
-                           "p_burst = 1/(1 + exp(-(v_dend - E_burst)/D_burst)) : 1",
+        frag.equations += [_sub("p_burst = 1/(1 + exp(-(v_dend - E_burst)/D_burst)) : 1", names),
                            "burst_pending : 1", "t_burst : second", "second_spike : 1"]
-        frag.currents[comp] = ["w_s"]
         # t_spike (the previous spike, set after this reset) starts the refractory period
-        frag.threshold = ("(v > theta and t - t_spike >= t_ref) or "
-                          "(burst_pending > 0.5 and t >= t_burst)")
-        frag.reset = ["second_spike = int(burst_pending > 0.5 and t >= t_burst)",
-                      "v = second_spike*v + (1 - second_spike)*V_reset",
-                      "theta += (1 - second_spike)*dtheta",
-                      "w_s += (1 - second_spike)*b_ws",
-                      "burst_pending = (1 - second_spike)*int(rand() < p_burst)",
-                      "t_burst = t + burst_delay + rand()*burst_jitter"]
-        frag.init["theta"] = self.theta_0
-        _rename(frag, names)
+        frag.threshold = _sub("(v > theta and t - t_spike >= t_ref) or "
+                              "(burst_pending > 0.5 and t >= t_burst)", names)
+        # the second spike of a burst resets nothing (the event's reset, gated)
+        frag.reset = [_sub(line, names) for line in (
+            "second_spike = int(burst_pending > 0.5 and t >= t_burst)",
+            "v = second_spike*v + (1 - second_spike)*V_reset",
+            "theta += (1 - second_spike)*dtheta",
+            "w_s += (1 - second_spike)*b_ws",
+            "burst_pending = (1 - second_spike)*int(rand() < p_burst)",
+            "t_burst = t + burst_delay + rand()*burst_jitter")]
         return frag
 
 

@@ -124,6 +124,20 @@ def guerguiev_2017():
                        "Deep-Learning deep_learning.py")
 
 
+def _payeur_compartments(noise, dendritic):
+    """Soma and apical dendrite of the Payeur 2021 pyramids (optional OU noise in both)."""
+    extra = {"soma": (), "apical": ()}
+    if noise is not None:
+        sig_s, sig_d, tau = noise
+        extra = {"soma": (NoiseCurrent(sig_s, tau),), "apical": (NoiseCurrent(sig_d, tau),)}
+    soma = Compartment("soma", 370 * pF, 370 * pF / (16 * ms), -70 * mV,
+                       channels=(ampa(5 * ms), gaba(10 * ms)), mechanisms=extra["soma"])
+    dend = Compartment("apical", 170 * pF, 170 * pF / (7 * ms), -70 * mV,
+                       channels=(ampa(5 * ms), gaba(10 * ms)),
+                       mechanisms=tuple(dendritic) + extra["apical"])
+    return soma, dend
+
+
 def payeur_2021(noise=None):
     """Payeur et al. 2021 (Nat Neurosci 24:1010) two-compartment bursting neuron.
 
@@ -136,17 +150,9 @@ def payeur_2021(noise=None):
     on both compartments; no passive coupling.  ``noise=(sigma_soma,
     sigma_apical, tau)`` adds Ornstein-Uhlenbeck background currents.
     """
-    extra = {"soma": (), "apical": ()}
-    if noise is not None:
-        sig_s, sig_d, tau = noise
-        extra = {"soma": (NoiseCurrent(sig_s, tau),), "apical": (NoiseCurrent(sig_d, tau),)}
-    soma = Compartment("soma", 370 * pF, 370 * pF / (16 * ms), -70 * mV,
-                       channels=(ampa(5 * ms), gaba(10 * ms)), mechanisms=extra["soma"])
-    dend = Compartment("apical", 170 * pF, 170 * pF / (7 * ms), -70 * mV,
-                       channels=(ampa(5 * ms), gaba(10 * ms)),
-                       mechanisms=(CalciumSpike(1200 * pA, 1300 * pA, -38 * mV, 6 * mV),
-                                   DendriticAdaptation(-13 * nS, 30 * ms),
-                                   BAPKernel(2600 * pA, 2 * ms)) + extra["apical"])
+    soma, dend = _payeur_compartments(noise, (
+        CalciumSpike(1200 * pA, 1300 * pA, -38 * mV, 6 * mV),
+        DendriticAdaptation(-13 * nS, 30 * ms), BAPKernel(2600 * pA, 2 * ms)))
     return NeuronModel("payeur-2021", (soma, dend), (),
                        AdaptiveThresholdIF(-50 * mV, 2 * mV, 27 * ms, -70 * mV, -200 * pA, 100 * ms),
                        "Payeur et al. 2021 Nat Neurosci 24:1010; apayeur/auryn NaudGroup.cpp")
@@ -165,15 +171,7 @@ def payeur_2021_burst_poisson(noise=None):
     20 ms).  The burst probability follows the dendrite alone, the event rate
     the soma alone.  ``noise`` as in :func:`payeur_2021`.
     """
-    extra = {"soma": (), "apical": ()}
-    if noise is not None:
-        sig_s, sig_d, tau = noise
-        extra = {"soma": (NoiseCurrent(sig_s, tau),), "apical": (NoiseCurrent(sig_d, tau),)}
-    soma = Compartment("soma", 370 * pF, 370 * pF / (16 * ms), -70 * mV,
-                       channels=(ampa(5 * ms), gaba(10 * ms)), mechanisms=extra["soma"])
-    dend = Compartment("apical", 170 * pF, 170 * pF / (7 * ms), -70 * mV,
-                       channels=(ampa(5 * ms), gaba(10 * ms)),
-                       mechanisms=(DendriticAdaptation(-13 * nS, 30 * ms),) + extra["apical"])
+    soma, dend = _payeur_compartments(noise, (DendriticAdaptation(-13 * nS, 30 * ms),))
     return NeuronModel("payeur-2021-burst-poisson", (soma, dend), (), BurstPoissonIF(),
                        "Payeur et al. 2021 Nat Neurosci 24:1010; apayeur/spikingburstprop "
                        "BurstPoissonGroup.cpp")
