@@ -347,7 +347,7 @@ class XORNet:
         false one within 1 Hz of ``e_min``, and ``+-C/(1 Hz)`` beyond 1 Hz of
         the other end.  Either is clipped to ``+-teach_max``.
     teach_gain, teach_ce, teach_max : `Quantity`
-        pA per Hz (linear); pA at ``e_out = e_max/2`` (cross-entropy); the clip.
+        pA per Hz (linear); pA at ``e_out = (e_min + e_max)/2`` (cross-entropy); the clip.
     pyramid : str
         Pyramidal neuron: ``"coupled"`` (:func:`dendrites.presets.payeur_2021`,
         the Naud & Sprekeler neuron of the propagation network, whose bursts

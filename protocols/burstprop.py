@@ -337,9 +337,11 @@ def learn_xor(p, ctx):
     makes bursts too, and hid2's burst probability at (1,1) did not follow
     the feedback: 0.19, 0.20, 0.21 for teachers -200, 0, +200 pA while the
     SST cells fired 1.0, 9.0, 11.7 Hz (sparse 200-of-400 input, 40
-    neurons/population, 6 trials of 0.9 s settling + 0.3 s learning each).
-    With the uncoupled neuron it does, 0.70, 0.57, 0.59 (SST 0.5, 12.9,
-    26.9 Hz) at (1,1) and 0.40, 0.27, 0.24 at (0,1), and in -> hid2 now
+    neurons/population, ``I_out_apical`` 100 pA, ``G_sst_out`` 600 nS,
+    ``I_hid2_apical`` 100 pA; 6 trials of 0.9 s settling + 0.3 s learning
+    per teacher).  With the uncoupled neuron and the defaults below it does
+    (3 trials): 0.70, 0.57, 0.59 (SST 0.5, 12.9, 26.9 Hz) at (1,1) and
+    0.40, 0.27, 0.24 at (0,1), and in -> hid2 now
     potentiates at (1,1) during training (+1.3 to +2.7e-3 per example)
     and depresses at one input (-2.2 to -2.8e-3 on the active input).
     Further calibration of that network (measured, seed 1 unless stated):
