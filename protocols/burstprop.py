@@ -377,7 +377,11 @@ def learn_xor(p, ctx):
     potentiation at (1,1) does not outweigh its depression at one input
     (net -0.3 to -2.2 per cycle for each input's weights), so hid2 does not
     become more AND-like and does not take over the (1,1) suppression that
-    would switch the (1,1) teacher off.
+    would switch the (1,1) teacher off.  A lower output floor does not help:
+    with ``I_out`` 300 pA (seeds 1, 2) the silent pattern sits at 1.3 Hz
+    but the single inputs start at 6.0-6.7 Hz and (1,1) averaged 4.3-5.0 Hz
+    in training; margins after training 1.44 and -0.19 Hz (3.34, 3.78
+    before).
 
     Earlier calibration, with the coupled neuron (the former defaults:
     ``--set pyramid='coupled' --set n_per_pop=20 --set n_input=None --set
