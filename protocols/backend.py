@@ -115,6 +115,7 @@ class Backend:
         self.build_dir = Path(build_dir) if build_dir else None
         self.keep_build = keep_build
         self.build_seconds = 0.0
+        self._net = None            # the last network run, checked after standalone runs
 
     @property
     def standalone(self):
@@ -251,7 +252,7 @@ class Backend:
             if previous is not None:
                 os.environ[SEED_ENV] = previous
         self.build_seconds = time.perf_counter() - t0
-        check_finite(getattr(self, "_net", None))
+        check_finite(self._net)
 
     def compile(self):
         """Generate and compile a standalone project without running it."""
@@ -287,7 +288,7 @@ class Backend:
                 os.environ.pop(SEED_ENV, None)
             else:
                 os.environ[SEED_ENV] = previous
-        check_finite(getattr(self, "_net", None))
+        check_finite(self._net)
         return float(device._last_run_time)
 
     def __exit__(self, *exc):

@@ -384,13 +384,14 @@ def learn_xor(p, ctx):
     before).
 
     Earlier calibration, with the coupled neuron (the former defaults:
-    ``--set pyramid='coupled' --set n_per_pop=20 --set n_input=None --set
-    k_in=None --set n_inter=10 --set n_examples=60 --set eta_ho=0.05 --set
+    ``--set "pyramid='coupled'" --set n_per_pop=20 --set n_input=20 --set
+    k_in=20 --set n_inter=10 --set n_examples=60 --set eta_ho=0.05 --set
     "teach_mode='linear'" --set teach_gain=40*pA --set G_fb=100*nS --set
     G_pv_in=60*nS --set G_pv_out=100*nS --set I_pv=100*pA --set
     G_sst_in=100*nS --set G_sst_out=150*nS --set I_hid2=250*pA --set
     I_hid2_apical=200*pA --set I_out_apical=0*pA``; every number from here
-    on was measured with that network or the variants named):
+    on was measured with that network or the variants named; 20 inputs
+    from 20 is the former all-to-all wiring, the same draws):
 
     * ``tau_avg`` 300 ms with ``t_predict`` 900 ms (3 ``tau_avg``) keeps the
       paper's arrangement (7.2 s prediction, ``tau_avg`` 2 s): when learning

@@ -245,3 +245,15 @@ def test_burst_only_transmission_delivers_once_per_burst():
         delivered = np.asarray(counter.n_delivered)
     assert bursts.sum() > 50 and events.sum() > bursts.sum()
     np.testing.assert_array_equal(delivered, bursts)
+
+
+def test_burst_only_from_a_neuron_without_burst_draws_is_a_clear_error():
+    from dendrites.plasticity.stp import BurstOnly, FixedWeight
+    from protocols.backend import Backend
+
+    model = presets.payeur_2021()
+    with Backend("numpy", dt=0.1 * ms):
+        pre, post = model.build(2, name="coupled", dt=0.1 * ms), model.build(2, dt=0.1 * ms)
+        with pytest.raises(ModelError, match="BurstOnly reads 'burst_pending' of the presynaptic "
+                                             "group 'coupled'.*BurstPoissonIF"):
+            connect(FixedWeight(), pre, post, model, "apical", "ampa", stp=BurstOnly())

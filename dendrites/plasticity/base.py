@@ -144,6 +144,10 @@ def connect(rule, pre, post, post_model, compartment, channel="ampa", *, w_init=
                              f"{'pre' if group is pre else 'post'}synaptic group, which it does "
                              f"not have: {hint}")
     short = stp.spec() if stp is not None else None
+    for var, hint in (short.requires_pre.items() if short is not None else ()):
+        if var not in pre.variables:
+            raise ModelError(f"Short-term plasticity {type(stp).__name__} reads '{var}' of the "
+                             f"presynaptic group '{pre.name}', which it does not have: {hint}")
     factor = f"*{short.factor}" if short is not None else ""
     deliver = post_model.on_pre(channel, compartment, f"w*w_scale{factor}")
     unit = "siemens" if ch.conductance else "amp"

@@ -37,6 +37,8 @@ class STPSpec:
     params: list
     init: dict
     factor: str
+    #: presynaptic variables the code reads, with a hint for when they are missing
+    requires_pre: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ class BurstOnly:
     """
 
     def spec(self):
-        return STPSpec([], [], [], {}, "int(burst_pending_pre > 0.5 and t >= t_burst_pre)")
+        hint = ("BurstOnly transmits the bursts of neurons built with "
+                "dendrites.mechanisms.BurstPoissonIF (e.g. presets.payeur_2021_burst_poisson).")
+        return STPSpec([], [], [], {}, "int(burst_pending_pre > 0.5 and t >= t_burst_pre)",
+                       {"burst_pending": hint, "t_burst": hint})
 
 
 def std_feedforward():
