@@ -172,3 +172,24 @@ def test_a_diverged_run_is_a_clear_error_not_nan_traces():
     assert np.all(np.isfinite(run(5 * nS)))
     with pytest.raises(ModelError, match=r"diverged.*of group 'cells'.*dt = 200\. us"):
         run(1e6 * nS)
+
+
+@pytest.mark.standalone  # about 10 s: compiles one small project
+def test_a_diverged_standalone_run_or_rerun_is_a_clear_error(tmp_path):
+    """The same check after a cpp_standalone build (finish) and after a re-run of the
+    binary whose run_args make it diverge; the sane build and its values are kept."""
+    model = presets.payeur_2021()
+    with Backend("cpp_standalone", build_dir=tmp_path / "build", seed=1, dt=0.2 * ms) as be:
+        group = model.build(2, name="cells", dt=0.2 * ms)
+        stim = SpikeGeneratorGroup(1, [0, 0, 0], [5, 6, 7] * ms, name="volley")
+        syn = Synapses(stim, group, "w : siemens", on_pre=model.on_pre("gaba", "apical"),
+                       name="apical_gaba")
+        syn.connect()
+        syn.w = 5 * nS
+        be.run(Network(group, stim, syn), 30 * ms)
+        be.finish()
+        assert np.all(np.isfinite(np.asarray(group.v_apical)))
+        with pytest.raises(ModelError, match=r"diverged.*of group 'cells'.*dt = 200\. us"):
+            be.rerun(run_args={syn.w: 1e6 * nS})
+        be.rerun(run_args={syn.w: 5 * nS})
+        assert np.all(np.isfinite(np.asarray(group.v_apical)))
