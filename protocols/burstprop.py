@@ -312,11 +312,11 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None):
           "Payeur 2021 spiking burstprop on XOR (2 input, 2 hidden, 1 output population): "
           "output event rate per pattern after training with the burst-dependent rule",
           dict(n_seeds=5, n_per_pop=40, n_input=400, k_in=200, n_inter=40, n_examples=200,
-               t_predict=900 * ms, t_learn=300 * ms, t_count=400 * ms,
+               t_predict=2400 * ms, t_learn=300 * ms, t_count=1200 * ms,
                test_duration=1000 * ms, eta_ih=0.05, eta_ho=0.1, tau_pre=100 * ms,
-               tau_avg=300 * ms, e_min=2 * Hz, e_max=10 * Hz, teach_mode="cross-entropy",
-               teach_gain=100 * pA, teach_ce=200 * pA, G_fb=300 * nS, G_ho=250 * nS,
-               G_ih=80 * nS, G_pv_in=150 * nS, G_pv_out=600 * nS, I_pv=0 * pA,
+               tau_avg=800 * ms, e_min=2 * Hz, e_max=10 * Hz, teach_mode="cross-entropy",
+               teach_gain=100 * pA, teach_ce=200 * pA, G_fb=300 * nS, G_ho=350 * nS,
+               G_ih=80 * nS, G_pv_in=150 * nS, G_pv_out=900 * nS, I_pv=0 * pA,
                G_sst_in=300 * nS, G_sst_out=600 * nS, I_sst=0 * pA, pyramid="burst-poisson",
                I_out=320 * pA, I_hid_apical=0 * pA, I_hid2=120 * pA, I_hid2_apical=800 * pA,
                I_out_apical=400 * pA, h_hom=0.0, high_hz=8.0, low_hz=4.0, dt=0.2 * ms),
@@ -358,8 +358,34 @@ def learn_xor(p, ctx):
     1/5 (margins 3.47, 3.09, 5.03, -1.06, 3.72 Hz): a network that is XOR
     by construction shows nothing about learning.
 
-    Result with these defaults (A14 NOT met), seeds 1-5, 200 examples,
-    each seed in its own process (two cores, about 6 min per seed):
+    Defaults of this version: examples of 2.7 s (``t_predict`` 2.4 s,
+    ``tau_avg`` 800 ms, ``t_count`` 1.2 s), ``G_pv_out`` 900 nS and
+    ``G_ho`` 350 nS, so that the output can reach the 9 Hz at which the
+    true-pattern teacher stops (the mechanism is below).  Result (A14 NOT
+    met: 3/5 solved, 4/5 needed), seeds 1-5, 200 examples, each seed in its
+    own process (two or three side by side on two cores, 800-1,310 s of
+    training per seed; the 5-seed protocol in one process was not timed):
+    seeds 3, 4 and 5 solved; before training seeds 4 and 5 were solved
+    already (2/5).  Test before -> after training (Hz, (0,0) (0,1) (1,0)
+    (1,1)): seed 1 [2.38 10.45 8.65 5.92] -> [2.02 8.3 7.12 1.25]; seed 2
+    [2.33 10.22 9.68 4.2] -> [1.58 9.05 7.22 3.5]; seed 3 [2.5 12.25 10.05
+    5.2] -> [2.95 10.0 9.88 1.6]; seed 4 [2.25 9.78 9.57 3.08] -> [2.0 10.1
+    10.2 2.25]; seed 5 [2.4 10.32 9.72 2.02] -> [2.17 9.18 8.32 1.72].
+    Training lowers (1,1) in every seed (the signed credit: at (1,1) hid1
+    -> out and in -> hid1 depress, in -> hid2 potentiates, +0.7 to +2.0e-3
+    per example in seeds 1 and 3) and lowers the true patterns in seeds 1,
+    2, 3 and 5 (by 0.2 to 2.5 Hz; in -> hid1 ends at 0.30-0.44 from 0.5):
+    seeds 1 and 2 fail on one true pattern (7.12, 7.22 Hz), not on a false
+    one.  Margins (min true - max false, Hz) 2.73 -> 5.10, 5.48 -> 3.72,
+    4.85 -> 6.92, 6.49 -> 7.85, 7.32 -> 6.15.  The quick setting (24
+    examples) raises (1,1) from 5.9 to 7.1 Hz in seed 1: the full run
+    lowers it only after about 40 examples (prediction-phase mean over
+    examples 1-40 4.9 Hz, 81-120 0.6 Hz).
+
+    Result with the former defaults (``t_predict`` 900 ms, ``tau_avg``
+    300 ms, ``t_count`` 400 ms, ``G_pv_out`` 600 nS, ``G_ho`` 250 nS; A14
+    NOT met), seeds 1-5, 200 examples, each seed in its own process (two
+    cores, about 6 min per seed):
     0/5 solved and 0/5 before training.  Test after training (Hz, (0,0)
     (0,1) (1,0) (1,1)): [2.5 7.3 7.3 1.3], [2.3 7.2 6.9 4.9], [1.9 5.6
     5.4 6.2], [2.3 5.9 6.6 0.8], [1.8 6.6 6.8 3.8]; margins (min true - max
@@ -383,8 +409,9 @@ def learn_xor(p, ctx):
     in training; margins after training 1.44 and -0.19 Hz (3.34, 3.78
     before).
 
-    More training and longer examples do not fix it (seeds 1 and 3, each in
-    its own process; rates Hz for (0,0) (0,1) (1,0) (1,1)):
+    More training and longer examples alone do not fix it (former defaults,
+    seeds 1 and 3, each in its own process; rates Hz for (0,0) (0,1) (1,0)
+    (1,1)):
 
     * 800 examples instead of 200 (the target allows 2000;
       ``--set n_examples=800``, 1,310 s of training per seed): the network
