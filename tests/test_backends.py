@@ -177,7 +177,7 @@ def test_a_diverged_run_is_a_clear_error_not_nan_traces():
 @pytest.mark.standalone  # about 10 s: compiles one small project
 def test_a_diverged_standalone_run_or_rerun_is_a_clear_error(tmp_path):
     """The same check after a cpp_standalone build (finish) and after a re-run of the
-    binary whose run_args make it diverge; the sane build and its values are kept."""
+    binary whose run_args make it diverge; a sane re-run afterwards is finite."""
     model = presets.payeur_2021()
     with Backend("cpp_standalone", build_dir=tmp_path / "build", seed=1, dt=0.2 * ms) as be:
         group = model.build(2, name="cells", dt=0.2 * ms)
