@@ -440,15 +440,17 @@ def learn_xor(p, ctx):
       at 1.4-2.8 Hz for 120 examples, then rises to 4.2 and 5.3 Hz as in
       -> hid2 falls (0.50 -> 0.43).
     * The mechanism, from the teacher: a true pattern is pushed up until it
-      is within 1 Hz of ``e_max`` (9 Hz), which the output does not reach,
-      so its positive teacher acts on every single-input example and
+      is within 1 Hz of ``e_max`` (9 Hz), which the output reaches only in
+      single examples (means 6-8 Hz), so its positive teacher acts on
+      nearly every single-input example and
       depresses the active input's weights onto hid2 (hid2 fires about 1 Hz
       there, so it is not silent below an AND threshold, and its SST-carried
       credit is negative); the (1,1) teacher is zero whenever the output is
       at or below 3 Hz, so the potentiation of hid2 at (1,1) comes only
       after (1,1) has failed.  hid2 loses its AND selectivity, (1,1) rises,
       and its negative teacher then depresses in -> hid1 on both inputs at
-      hid1's (1,1) rate (6-7 Hz against 3 Hz at one input).
+      hid1's (1,1) rate (5-7 Hz against 2-3.5 Hz at one input, in the runs
+      above).
 
     Earlier calibration, with the coupled neuron (the former defaults:
     ``--set "pyramid='coupled'" --set n_per_pop=20 --set n_input=20 --set
