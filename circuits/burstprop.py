@@ -429,7 +429,7 @@ class XORNet:
             check_quantity(name, getattr(self, name), ms, positive=True)
         for name in ("eta_ih", "eta_ho", "h_hom"):
             check_quantity(name, getattr(self, name), 1, nonnegative=True)
-        if not 0 <= self.w_init - self.w_spread and self.w_init + self.w_spread <= 1:
+        if not 0 <= self.w_init - self.w_spread <= self.w_init + self.w_spread <= 1:
             raise ModelError(f"Parameters 'w_init' = {self.w_init} and 'w_spread' = "
                              f"{self.w_spread}: initial weights must lie in [0, 1].")
         if self.t_count > self.t_predict:

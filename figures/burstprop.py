@@ -140,21 +140,31 @@ def learn_xor(summary, arrays):
     ax = axes[1]
     curves = np.asarray(arrays["curves"], float)
     orders = np.asarray(arrays["orders"]) if "orders" in arrays else None
-    lab = np.asarray(m["labels"])
-    for s, c in enumerate(curves):
-        x = np.arange(c.size)
-        if orders is None:
-            ax.plot(x, c, ".", ms=2, alpha=0.6)
-            continue
-        true = lab[orders[s][:c.size]] == 1
-        ax.plot(x[true], c[true], ".", ms=3, color="#1b9e77", alpha=0.6,
-                label="target 1" if s == 0 else None)
-        ax.plot(x[~true], c[~true], ".", ms=3, color="#d95f02", alpha=0.6,
-                label="target 0" if s == 0 else None)
-    ax.set(xlabel="example", ylabel="output event rate, prediction (Hz)",
-           title="during training")
-    if orders is not None:
+    if orders is None:
+        for c in curves:
+            ax.plot(np.arange(c.size), c, ".", ms=2, alpha=0.6)
+    elif curves.size:
+        n = curves.shape[1]
+        pat = np.asarray([o[:n] for o in orders])
+        classes = [("(0,0)", (0,), "#7f7f7f"), ("(0,1), (1,0)", (1, 2), "#1b9e77"),
+                   ("(1,1)", (3,), "#d95f02")]
+        edges = np.arange(0, n + 1, max(n // 10, 4))
+        for name, ks, color in classes:
+            sel = np.isin(pat, ks)
+            x = np.broadcast_to(np.arange(n), pat.shape)
+            ax.plot(x[sel], curves[sel], ".", ms=2, color=color, alpha=0.35)
+            mids, means = [], []
+            for a, b in zip(edges[:-1], edges[1:]):
+                block = sel[:, a:b]
+                if block.any():
+                    mids.append((a + b - 1) / 2)
+                    means.append(curves[:, a:b][block].mean())
+            ax.plot(mids, means, "-", lw=1.4, color=color, label=name)
         ax.legend(fontsize=6)
+    ax.axhline(float(p["high_hz"]), color="#1b9e77", ls="--", lw=0.6)
+    ax.axhline(float(p["low_hz"]), color="#d95f02", ls="--", lw=0.6)
+    ax.set(xlabel="example", ylabel="output event rate, prediction (Hz)",
+           title="during training (lines: block means)")
     ax = axes[2]
     w = np.asarray(arrays["mean_weights"], float)
     names = ["in1-hid1", "in2-hid1", "in1-hid2", "in2-hid2", "hid1-out"]
