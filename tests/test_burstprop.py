@@ -318,7 +318,7 @@ def test_xor_test_patterns_settle_before_they_are_counted():
 
     Without the settling phase the rates of one test pattern carried over
     into the next (shown in a fixed order): untrained networks measured
-    (1,1) at 3.1-5.9 Hz counted from its onset, right after (1,0), and at
+    (1,1) at 2.0-5.9 Hz counted from its onset, right after (1,0), and at
     2.1-4.4 Hz after 1.2 s of settling (seeds 1-5).  The phases are read
     from the generator train_xor hands to the backend; nothing is simulated.
     """
