@@ -148,10 +148,10 @@ def learn_xor(summary, arrays):
         pat = np.asarray([o[:n] for o in orders])
         classes = [("(0,0)", (0,), "#7f7f7f"), ("(0,1), (1,0)", (1, 2), "#1b9e77"),
                    ("(1,1)", (3,), "#d95f02")]
-        edges = np.arange(0, n + 1, max(n // 10, 4))
+        edges = np.unique(np.append(np.arange(0, n, max(n // 10, 4)), n))
+        x = np.broadcast_to(np.arange(n), pat.shape)
         for name, ks, color in classes:
             sel = np.isin(pat, ks)
-            x = np.broadcast_to(np.arange(n), pat.shape)
             ax.plot(x[sel], curves[sel], ".", ms=2, color=color, alpha=0.35)
             mids, means = [], []
             for a, b in zip(edges[:-1], edges[1:]):

@@ -358,7 +358,10 @@ def learn_xor(p, ctx):
     margins (min true - max false) -6.09, -5.05, -5.38, -6.31, -3.76 before
     -> 4.89, -0.25, 2.34, 0.1, -1.36 Hz after.  Learning moves every seed
     from OR towards XOR: (1,1) falls from 13-16 Hz, in -> hid2 grows at
-    (1,1) (hid2 becomes AND-like) and hid1 -> out grows.  What stops it:
+    (1,1) (+2.5e-3 per example, seed 1) and hid1 -> out grows (to
+    0.53-0.69).  Overall in -> hid2 ends at 0.51-0.58 after 200 examples
+    but at 0.47-0.55 after 400 (below its 0.5 start in seeds 2 and 5).
+    What stops it:
     at (1,1) in -> hid1 depresses (-6.4, -6.7e-3 per example, seed 1, 200
     examples) 1.7 to 2.9 times as much as one input potentiates it, so hid1
     weakens (0.5 -> 0.18-0.36) and the single-input rates fall after about
