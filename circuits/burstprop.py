@@ -322,7 +322,13 @@ class XORNet:
     noise_soma, noise_apical, noise_tau : `Quantity`
         OU background of the pyramids (interneurons get ``noise_soma/3``).
     eta_ih, eta_ho : float
-        Learning rates of the burst rule (paper 8e-3, 4e-3 over 2000 examples).
+        Learning rates of the burst rule (paper 8e-3, 4e-3 over 2000 examples):
+        input -> hidden, hid1 -> output.
+    eta_ih2 : float or None
+        Learning rate of input -> hid2 (``eta_ih`` if None).  At (1,1) the
+        input -> hid1 weights are depressed more than a single input
+        potentiates them; a lower ``eta_ih`` beside the hid2 rate slows the
+        loss of hid1 while hid2 learns its AND.
     tau_pre, tau_avg : `Quantity`
         Presynaptic event trace and moving averages (paper 100 ms, 2 s, with a
         7.2 s prediction phase: ``P_bar`` has forgotten the previous example
@@ -388,6 +394,7 @@ class XORNet:
     noise_tau: object = _q(5 * ms)
     eta_ih: float = 0.05
     eta_ho: float = 0.05
+    eta_ih2: object = None
     tau_pre: object = _q(100 * ms)
     tau_avg: object = _q(2 * second)
     w_init: float = 0.5
@@ -429,6 +436,8 @@ class XORNet:
             check_quantity(name, getattr(self, name), ms, positive=True)
         for name in ("eta_ih", "eta_ho", "h_hom"):
             check_quantity(name, getattr(self, name), 1, nonnegative=True)
+        if self.eta_ih2 is not None:
+            check_quantity("eta_ih2", self.eta_ih2, 1, nonnegative=True)
         if not 0 <= self.w_init - self.w_spread <= self.w_init + self.w_spread <= 1:
             raise ModelError(f"Parameters 'w_init' = {self.w_init} and 'w_spread' = "
                              f"{self.w_spread}: initial weights must lie in [0, 1].")
@@ -448,6 +457,16 @@ class XORNet:
     def hid2_apical(self):
         """Constant current into the hid2 dendrites (``I_hid2_apical``, else ``I_hid_apical``)."""
         return self.I_hid_apical if self.I_hid2_apical is None else self.I_hid2_apical
+
+    def learning_rate(self, name):
+        """Learning rate of the plastic projection *name* (one of :data:`PLASTIC`)."""
+        if name == "hid1_out":
+            return self.eta_ho
+        if name in ("in1_hid1", "in2_hid1"):
+            return self.eta_ih
+        if name in ("in1_hid2", "in2_hid2"):
+            return self.eta_ih if self.eta_ih2 is None else self.eta_ih2
+        raise ModelError(f"Unknown plastic projection {name!r}; known: {', '.join(PLASTIC)}.")
 
     def input_rates(self, pattern):
         """Poisson rates (Hz) of the two input populations for a 0/1 *pattern* of length 2."""
@@ -528,12 +547,13 @@ def build_xor(desc, dt, seed=1):
         return BurstRule(eta=eta, tau_pre=desc.tau_pre, w_min=0.0, w_max=1.0)
 
     k_in = desc.n_in if desc.k_in is None else desc.k_in
-    plastic = [("in1_hid1", "in1", "hid1", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
-               ("in2_hid1", "in2", "hid1", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
-               ("in1_hid2", "in1", "hid2", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
-               ("in2_hid2", "in2", "hid2", desc.G_ih, desc.n_in, k_in, desc.eta_ih),
-               ("hid1_out", "hid1", "out", desc.G_ho, desc.n_hid, desc.n_hid, desc.eta_ho)]
-    for name, pre, post, G, n_pre, k, eta in plastic:
+    plastic = [("in1_hid1", "in1", "hid1", desc.G_ih, desc.n_in, k_in),
+               ("in2_hid1", "in2", "hid1", desc.G_ih, desc.n_in, k_in),
+               ("in1_hid2", "in1", "hid2", desc.G_ih, desc.n_in, k_in),
+               ("in2_hid2", "in2", "hid2", desc.G_ih, desc.n_in, k_in),
+               ("hid1_out", "hid1", "out", desc.G_ho, desc.n_hid, desc.n_hid)]
+    for name, pre, post, G, n_pre, k in plastic:
+        eta = desc.learning_rate(name)
         wiring = True if k == n_pre else dict(zip("ij", fixed_indegree(rng, n_pre,
                                                                       pops[post].N, k)))
         w0 = rng.uniform(desc.w_init - desc.w_spread, desc.w_init + desc.w_spread,
@@ -633,8 +653,10 @@ class RateXOR:
         dw = {}
         for h in ("hid1", "hid2"):
             for k, name in enumerate(("in1", "in2")):
-                dw[f"{name}_{h}"] = d.eta_ih * e[h] * (p[h] - p0[h]) * r[k] * scale
-        dw["hid1_out"] = d.eta_ho * e["out"] * (p["out"] - p0["out"]) * e["hid1"] * scale
+                dw[f"{name}_{h}"] = (d.learning_rate(f"{name}_{h}") * e[h] * (p[h] - p0[h])
+                                     * r[k] * scale)
+        dw["hid1_out"] = (d.learning_rate("hid1_out") * e["out"] * (p["out"] - p0["out"])
+                          * e["hid1"] * scale)
         return dw
 
     def train(self, n_examples, seed=1):

@@ -219,9 +219,9 @@ def _rasters(desc, p, spikes1, spikes2):
 
 # ------------------------------------------------------------------- XOR
 def _xor_desc(p):
-    same = ("eta_ih", "eta_ho", "tau_pre", "tau_avg", "e_min", "e_max", "t_predict", "t_learn",
-            "t_count", "teach_mode", "teach_gain", "teach_ce", "G_fb", "G_ho", "G_ih", "G_pv_in",
-            "G_pv_out", "I_pv", "I_out", "I_hid_apical", "I_hid2", "I_hid2_apical",
+    same = ("eta_ih", "eta_ih2", "eta_ho", "tau_pre", "tau_avg", "e_min", "e_max", "t_predict",
+            "t_learn", "t_count", "teach_mode", "teach_gain", "teach_ce", "G_fb", "G_ho", "G_ih",
+            "G_pv_in", "G_pv_out", "I_pv", "I_out", "I_hid_apical", "I_hid2", "I_hid2_apical",
             "I_out_apical", "h_hom", "k_in", "G_sst_in", "G_sst_out", "I_sst", "pyramid")
     return XORNet(n_in=p.n_input or p.n_per_pop, n_hid=p.n_per_pop, n_out=p.n_per_pop,
                   n_pv=p.n_inter, n_sst=p.n_inter, **{k: p[k] for k in same})
@@ -250,7 +250,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
     data = xor()
     net = build_xor(desc, dt, seed=seed)
     g, syn, network = net["groups"], net["synapses"], net["network"]
-    etas = {k: desc.eta_ho if k.endswith("_out") else desc.eta_ih for k in PLASTIC}
+    etas = {k: desc.learning_rate(k) for k in PLASTIC}
     pyr = ("hid1", "hid2", "out")
     if order is None:
         order = np.concatenate([rng.permutation(4) for _ in range(n_examples // 4 + 1)])
@@ -316,7 +316,8 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
           "output event rate per pattern after training with the burst-dependent rule",
           dict(n_seeds=5, n_per_pop=40, n_input=400, k_in=200, n_inter=40, n_examples=200,
                t_predict=2400 * ms, t_learn=300 * ms, t_count=1200 * ms,
-               test_settle=1200 * ms, test_duration=2000 * ms, eta_ih=0.05, eta_ho=0.1,
+               test_settle=1200 * ms, test_duration=2000 * ms, eta_ih=0.05, eta_ih2=0.05,
+               eta_ho=0.1,
                tau_pre=100 * ms, tau_avg=800 * ms, e_min=2 * Hz, e_max=10 * Hz,
                teach_mode="cross-entropy",
                teach_gain=100 * pA, teach_ce=200 * pA, G_fb=300 * nS, G_ho=350 * nS,
@@ -449,7 +450,7 @@ def teacher_sign_trial(desc, be, pattern, teachers, t_settle, dt, seed=1):
     g, syn, network = net["groups"], net["synapses"], net["network"]
     rates = desc.input_rates(pattern) / float(desc.r_on / Hz)
     g["in1"].pattern, g["in2"].pattern = rates
-    etas = {k: desc.eta_ho if k.endswith("_out") else desc.eta_ih for k in PLASTIC}
+    etas = {k: desc.learning_rate(k) for k in PLASTIC}
     for name in PLASTIC:
         syn[name].eta = 0.0
     be.run(network, t_settle)

@@ -212,6 +212,7 @@ def test_rate_xor_is_deterministic():
                                           (dict(n_in=10, k_in=11), "k_in"),
                                           (dict(k_in=2.5), "k_in"),
                                           (dict(I_hid2=3 * nS), "I_hid2"),
+                                          (dict(eta_ih2=-0.01), "eta_ih2"),
                                           (dict(w_init=0.9, w_spread=0.2), "w_init"),
                                           (dict(w_init=0.1, w_spread=0.2), "w_init")])
 def test_xor_description_rejects_bad_values(kwargs, word):
@@ -266,6 +267,32 @@ def test_xor_sparse_input_and_hid2_bias():
         assert len(syn["hid1_out"]) == 8 * 5            # hidden -> output stays all-to-all
         assert np.allclose(g["hid2"].I_ext_soma_ / 1e-12, 120)
         assert np.allclose(g["hid1"].I_ext_soma_ / 1e-12, float(desc.I_hid / pA))
+
+
+def test_xor_learning_rate_per_projection():
+    """``eta_ih`` sets input -> hid1, ``eta_ih2`` input -> hid2 (``eta_ih`` if None), ``eta_ho``
+    hid1 -> out: in the spiking synapses and in the rate model's updates alike."""
+    from circuits.burstprop import PLASTIC, build_xor
+
+    desc = XORNet(n_in=6, n_hid=4, n_out=3, n_pv=2, n_sst=2, eta_ih=0.02, eta_ih2=0.07,
+                  eta_ho=0.11)
+    want = {"in1_hid1": 0.02, "in2_hid1": 0.02, "in1_hid2": 0.07, "in2_hid2": 0.07,
+            "hid1_out": 0.11}
+    assert {k: desc.learning_rate(k) for k in PLASTIC} == want
+    assert XORNet(eta_ih=0.03).learning_rate("in2_hid2") == 0.03
+    with pytest.raises(ModelError, match="Unknown plastic projection 'hid2_out'"):
+        desc.learning_rate("hid2_out")
+    with Backend("numpy", seed=1):
+        syn = build_xor(desc, 0.2 * ms, seed=1)["synapses"]
+        for name, eta in want.items():
+            assert np.allclose(np.asarray(syn[name].eta), eta), name
+    # rate model: a change of eta_ih2 scales the hid2 updates only
+    base = RateXOR(XORNet(eta_ih=0.02)).delta((1, 0), 300.0)
+    half = RateXOR(XORNet(eta_ih=0.02, eta_ih2=0.01)).delta((1, 0), 300.0)
+    for name in PLASTIC:
+        factor = 0.5 if name.endswith("hid2") else 1.0
+        assert abs(base[name]) > 1e-5, (name, base)
+        assert half[name] == pytest.approx(factor * base[name], rel=1e-12), name
 
 
 @pytest.mark.parametrize("kwargs, word", [(dict(n_pyr=0), "n_pyr"), (dict(n_sst=-3), "n_sst"),
