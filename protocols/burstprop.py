@@ -316,7 +316,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
           "output event rate per pattern after training with the burst-dependent rule",
           dict(n_seeds=5, n_per_pop=40, n_input=400, k_in=200, n_inter=40, n_examples=200,
                t_predict=2400 * ms, t_learn=300 * ms, t_count=1200 * ms,
-               test_settle=1200 * ms, test_duration=2000 * ms, eta_ih=0.05, eta_ih2=0.05,
+               test_settle=1200 * ms, test_duration=2000 * ms, eta_ih=0.025, eta_ih2=0.05,
                eta_ho=0.1,
                tau_pre=100 * ms, tau_avg=800 * ms, e_min=2 * Hz, e_max=10 * Hz,
                teach_mode="cross-entropy",
@@ -350,25 +350,39 @@ def learn_xor(p, ctx):
     and training took it apart (seeds 1, 2: 0 of 2 solved after 200
     examples).
 
-    Result (A14 NOT met).  200 examples (the default), seeds 1 and 2 only:
-    before -> after training [2.28 9.32 9.84 15.41] -> [2.74 8.78 8.2
-    4.59] and [2.36 10.06 10.1 15.11] -> [2.02 7.05 6.39 6.39] (Hz, (0,0)
-    (0,1) (1,0) (1,1)), 0 of 2 solved.  400 examples, seeds 1-5: 0 of 5
-    solved; after training [2.22 8.99 7.88 2.99], [2.14 6.71 5.06 5.31],
-    [2.21 6.06 5.8 3.46], [2.08 6.3 6.86 6.2], [2.29 7.15 6.08 7.44];
-    margins (min true - max false) -6.09, -5.05, -5.38, -6.31, -3.76 before
-    -> 4.89, -0.25, 2.34, 0.1, -1.36 Hz after.  Learning moves every seed
-    from OR towards XOR: (1,1) falls from 13-16 Hz, in -> hid2 grows at
-    (1,1) (+2.5e-3 per example, seed 1) and hid1 -> out grows (to
-    0.53-0.69).  Overall in -> hid2 ends at 0.51-0.58 after 200 examples
-    but at 0.47-0.55 after 400 (below its 0.5 start in seeds 2 and 5).
-    What stops it:
-    at (1,1) in -> hid1 depresses (-6.4, -6.7e-3 per example, seed 1, 200
-    examples) 1.7 to 2.9 times as much as one input potentiates it, so hid1
-    weakens (0.5 -> 0.18-0.36) and the single-input rates fall after about
-    200 examples (prediction means over examples 160-200 and 360-400:
-    8.5/8.5, 7.2/5.5, 8.8/6.1, 8.4/6.6, 7.4/7.4 Hz): more examples do not
-    help.
+    Learning rates: in -> hid1 ``eta_ih`` 0.025, in -> hid2 ``eta_ih2``
+    0.05, hid1 -> out ``eta_ho`` 0.1.  At (1,1) the teacher depresses
+    in -> hid1 1.7 to 2.9 times as much as one input potentiates it (seed
+    1, equal rates 0.05: -6.4, -6.7e-3 against +2.3, +3.8e-3 per example);
+    the lower in -> hid1 rate slows that loss of hid1: after 200 examples
+    in -> hid1 ends at 0.34-0.45 (seeds 1-5), with equal rates at 0.29-0.36
+    (seeds 1 and 2).
+
+    Result (A14 NOT met).  200 examples (the default), seeds 1-5: 2 of 5
+    solved (seeds 2 and 4).  Before -> after training (Hz, (0,0) (0,1)
+    (1,0) (1,1)):
+
+    - seed 1: [2.28 9.32 9.84 15.41] -> [2.24 7.94 7.9 3.01] (true
+      patterns 0.06 and 0.1 Hz short of 8 Hz)
+    - seed 2: [2.36 10.06 10.1 15.11] -> [2.5 9.55 8.64 2.69]
+    - seed 3: [2.4 9.89 9.61 14.99] -> [1.95 8.35 7.89 8.15]
+    - seed 4: [2.08 9.68 9.4 15.71] -> [2.22 8.55 8.52 3.08]
+    - seed 5: [2.21 9.48 10.1 13.24] -> [2.39 6.4 7.05 4.79]
+
+    Margins (min true - max false) -6.09, -5.05, -5.38, -6.31, -3.76 Hz
+    before -> 4.89, 5.95, -0.26, 5.45, 1.61 after.  Learning moves every
+    seed from OR towards XOR: (1,1) falls from 13-16 Hz, in -> hid2 grows
+    at (1,1) and ends at 0.50-0.59, hid1 -> out ends at 0.47-0.57.  What
+    is left: (1,1) is noisy from one test or block of examples to the next
+    (seed 3: prediction means per 10 (1,1) examples 3.1-5.1 Hz after the
+    first block, 8.15 Hz in the test), and the single inputs sit near the
+    9 Hz at which their teacher stops, so 8 Hz in the test is missed by
+    noise (seed 1).  With equal rates (0.05, 0.05) seeds 1 and 2 ended at
+    [2.74 8.78 8.2 4.59] and [2.02 7.05 6.39 6.39] (0 of 2), and 400
+    examples gave 0 of 5 (single-input rates fall as hid1 keeps weakening).
+    A faster in -> hid2 (0.1) solved 0 of 3 (seeds 1, 3, 4): hid2 is also
+    depressed wherever it fires at a single input, and that erosion is
+    faster too.
 
     Every run behind these choices, with its numbers and command, is in
     ``protocols/calibration/learn_xor.md``.
