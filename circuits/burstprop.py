@@ -323,7 +323,7 @@ class XORNet:
         OU background of the pyramids (interneurons get ``noise_soma/3``).
     eta_ih, eta_ho : float
         Learning rates of the burst rule (paper 8e-3, 4e-3 over 2000 examples):
-        input -> hidden, hid1 -> output.
+        input -> hid1 (and input -> hid2 unless ``eta_ih2`` is set), hid1 -> output.
     eta_ih2 : float or None
         Learning rate of input -> hid2 (``eta_ih`` if None).  At (1,1) the
         input -> hid1 weights are depressed more than a single input
