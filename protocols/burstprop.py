@@ -359,7 +359,7 @@ def learn_xor(p, ctx):
     200 examples in -> hid1 ends at 0.43-0.46 (seeds 1-5; 0.34-0.45 at
     0.025, 0.29-0.36 at 0.05).
 
-    Result (A14 met for seeds 1-5).  200 examples (the default): 4 of 5
+    Result (A14 met for seeds 1-5, the protocol's seeds).  200 examples (the default): 4 of 5
     solved (seeds 1, 2, 3, 5).  Before -> after training (Hz, (0,0)
     (0,1) (1,0) (1,1)):
 
@@ -378,6 +378,11 @@ def learn_xor(p, ctx):
     below 9 Hz).  In seed 4 it stood at 0.60-0.61 after 160 examples,
     with (1,1) at 3.0 Hz in the last blocks of training, and fell to
     0.53-0.54 by example 200; the test's (1,1) then read 6.74 Hz.
+    Seeds 6-10 at the same defaults solved 2 of 5 (6 and 10; margins
+    5.64, 4.02, -0.01, 0.1, 5.96 Hz), so 6 of 10 over seeds 1-10: the
+    target holds for the protocol's seeds, not robustly.  Seeds 7 and 8
+    failed the same way as seed 4 (in -> hid2 at 0.60-0.63 mid-training,
+    0.52-0.57 at the end).
 
     With ``eta_ih`` 0.025 the same seeds solved 2 of 5 (margins 4.89,
     5.95, -0.26, 5.45, 1.61 Hz; seed 4 was solved there).  With equal rates
