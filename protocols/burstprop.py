@@ -359,9 +359,9 @@ def learn_xor(p, ctx):
     200 examples in -> hid1 ends at 0.43-0.46 (seeds 1-5; 0.34-0.45 at
     0.025, 0.29-0.36 at 0.05).
 
-    Result (A14 met for seeds 1-5, the protocol's seeds).  200 examples (the default): 4 of 5
-    solved (seeds 1, 2, 3, 5).  Before -> after training (Hz, (0,0)
-    (0,1) (1,0) (1,1)):
+    Result (A14 met for seeds 1-5, the protocol's seeds).  200 examples
+    (the default): 4 of 5 solved (seeds 1, 2, 3, 5).  Before -> after
+    training (Hz, (0,0) (0,1) (1,0) (1,1)):
 
     - seed 1: [2.28 9.32 9.84 15.41] -> [2.21 8.91 8.46 1.61]
     - seed 2: [2.36 10.06 10.1 15.11] -> [2.42 8.94 8.82 0.72]
