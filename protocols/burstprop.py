@@ -232,7 +232,8 @@ def _counts(groups, keys):
             for k in keys}
 
 
-def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, test_settle=None):
+def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, test_settle=None,
+              eta_decay=1.0):
     """Train one XOR network in a runtime backend scope; returns a dict of curves and rates.
 
     Each example: plasticity off for ``t_predict`` (the output event rate
@@ -243,9 +244,13 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
     (``output_rate_before``, ``output_rate``): each is shown for
     ``test_settle`` (default ``t_predict - t_count``, as in training) and then
     counted over ``test_duration`` (default ``t_count``), so that the rates
-    of one test pattern do not carry over into the next.  Training and tests are one
+    of one test pattern do not carry over into the next.  Learning rates
+    decay by *eta_decay* per cycle of four examples (example ``k`` from 0
+    learns with ``eta * eta_decay**(k // 4)``).  Training and tests are one
     Brian2 run (:meth:`protocols.backend.Backend.run_phases`).
     """
+    if not 0 < eta_decay <= 1:
+        raise ModelError(f"Parameter 'eta_decay' = {eta_decay} must be in (0, 1].")
     rng = np.random.RandomState(seed + 1000)
     data = xor()
     net = build_xor(desc, dt, seed=seed)
@@ -282,7 +287,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
 
     def phases():
         yield from test_phases(before)
-        for k in order:
+        for i, k in enumerate(order):
             present(k)
             for name in PLASTIC:
                 syn[name].eta = 0.0
@@ -292,7 +297,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
             current = desc.teacher(desc.target_rate(data.y_train[k]), e_out)
             g["out"].I_ext_apical = desc.I_out_apical + current * pA
             for name in PLASTIC:
-                syn[name].eta = etas[name]
+                syn[name].eta = etas[name] * eta_decay ** (i // 4)
             yield desc.t_learn
             g["out"].I_ext_apical = desc.I_out_apical
             curve.append(e_out)
@@ -317,7 +322,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
           dict(n_seeds=5, n_per_pop=40, n_input=400, k_in=200, n_inter=40, n_examples=200,
                t_predict=2400 * ms, t_learn=300 * ms, t_count=1200 * ms,
                test_settle=1200 * ms, test_duration=2000 * ms, eta_ih=0.0125, eta_ih2=0.05,
-               eta_ho=0.1,
+               eta_ho=0.1, eta_decay=1.0,
                tau_pre=100 * ms, tau_avg=800 * ms, e_min=2 * Hz, e_max=10 * Hz,
                teach_mode="cross-entropy",
                teach_gain=100 * pA, teach_ce=200 * pA, G_fb=300 * nS, G_ho=350 * nS,
@@ -420,7 +425,8 @@ def learn_xor(p, ctx):
     for s in range(p.n_seeds):
         with ctx.backend_scope(dt=p.dt, seed_offset=s) as be:
             res = train_xor(desc, be, p.n_examples, ctx.seed + s, p.dt,
-                            test_duration=p.test_duration, test_settle=p.test_settle)
+                            test_duration=p.test_duration, test_settle=p.test_settle,
+                            eta_decay=p.eta_decay)
         rates.append(res["output_rate"])
         before.append(res["output_rate_before"])
         curves.append(res["curve"])

@@ -368,6 +368,34 @@ def test_xor_test_patterns_settle_before_they_are_counted():
     assert be.durations == [200.0, 400.0] * 8
 
 
+def test_xor_learning_rates_decay_per_cycle_of_four_examples():
+    """Example ``k`` learns with ``eta * eta_decay**(k // 4)``; every other phase with 0.
+
+    The rates are read from the plastic synapses at each phase of the
+    generator train_xor hands to the backend; nothing is simulated.
+    """
+    from circuits.burstprop import PLASTIC
+
+    class Recorder:
+        def run_phases(self, net, phases, total, lengths):
+            syn = {o.name: o for o in net.objects if o.name in PLASTIC}
+            self.etas = [(round(float(d / ms), 6), [float(syn[n].eta[:]) for n in PLASTIC])
+                         for d in phases]
+
+    desc = XORNet(n_in=4, n_hid=4, n_out=4, n_pv=2, n_sst=2, t_predict=600 * ms,
+                  t_count=400 * ms, t_learn=100 * ms, eta_ih=0.02, eta_ih2=0.04, eta_ho=0.1)
+    base = [desc.learning_rate(n) for n in PLASTIC]
+    be = Recorder()
+    train_xor(desc, be, 9, seed=1, dt=0.2 * ms, eta_decay=0.5)
+    learn = [e for d, e in be.etas if d == 100.0]
+    assert len(learn) == 9
+    for k, etas in enumerate(learn):
+        assert etas == pytest.approx([b * 0.5 ** (k // 4) for b in base])
+    assert all(e == [0.0] * len(PLASTIC) for d, e in be.etas if d != 100.0)
+    with pytest.raises(ModelError, match="eta_decay"):
+        train_xor(desc, be, 1, seed=1, dt=0.2 * ms, eta_decay=0.0)
+
+
 @pytest.mark.slow
 def test_learn_xor_quick_makes_progress(tmp_path):
     """Quick learn-xor (1 seed, 24 examples of 2.7 s, 40 neurons/population; ~2 min, cython).
