@@ -322,7 +322,7 @@ def train_xor(desc, be, n_examples, seed, dt, order=None, test_duration=None, te
           dict(n_seeds=5, n_per_pop=40, n_input=400, k_in=200, n_inter=40, n_examples=200,
                t_predict=2400 * ms, t_learn=300 * ms, t_count=1200 * ms,
                test_settle=1200 * ms, test_duration=2000 * ms, eta_ih=0.0125, eta_ih2=0.05,
-               eta_ho=0.1, eta_decay=1.0,
+               eta_ho=0.1, eta_decay=0.974,
                tau_pre=100 * ms, tau_avg=800 * ms, e_min=2 * Hz, e_max=10 * Hz,
                teach_mode="cross-entropy",
                teach_gain=100 * pA, teach_ce=200 * pA, G_fb=300 * nS, G_ho=350 * nS,
@@ -361,35 +361,43 @@ def learn_xor(p, ctx):
     times as much as one input potentiates it (seed 1, equal rates 0.05:
     -6.4, -6.7e-3 against +2.3, +3.8e-3 per example), so a fast in -> hid1
     rate mostly weakens hid1 and with it the single-input responses.  After
-    200 examples in -> hid1 ends at 0.43-0.46 (seeds 1-5; 0.34-0.45 at
-    0.025, 0.29-0.36 at 0.05).
+    200 examples in -> hid1 ends at 0.44-0.48 (seeds 1-10; 0.43-0.46 on
+    seeds 1-5 without the decay below, 0.34-0.45 at 0.025, 0.29-0.36 at
+    0.05).
 
-    Result (A14 met for seeds 1-5, the protocol's seeds).  200 examples
-    (the default): 4 of 5 solved (seeds 1, 2, 3, 5).  Before -> after
-    training (Hz, (0,0) (0,1) (1,0) (1,1)):
+    All rates decay by ``eta_decay`` 0.974 per cycle of four examples (to
+    0.27 of their start by example 200).  Without it, in -> hid2 rose to
+    0.60-0.63 within 80-160 examples and then fell to 0.52-0.57 in three
+    of the four failed seeds of ten (it is potentiated at (1,1) and
+    depressed wherever hid2 fires at a single input, where the teacher is
+    positive while the output is below 9 Hz); with it, that late fall is
+    slowed and in -> hid2 ends at 0.55-0.61.
 
-    - seed 1: [2.28 9.32 9.84 15.41] -> [2.21 8.91 8.46 1.61]
-    - seed 2: [2.36 10.06 10.1 15.11] -> [2.42 8.94 8.82 0.72]
-    - seed 3: [2.4 9.89 9.61 14.99] -> [2.46 9.31 8.91 1.62]
-    - seed 4: [2.08 9.68 9.4 15.71] -> [2.25 8.78 8.61 6.74] (not solved)
-    - seed 5: [2.21 9.48 10.1 13.24] -> [2.66 9.34 9.2 0.76]
+    Result (A14 met: 5 of 5 on seeds 1-5, 9 of 10 on seeds 1-10).  200
+    examples (the default), before -> after training (Hz, (0,0) (0,1)
+    (1,0) (1,1)):
+
+    - seed 1: [2.28 9.32 9.84 15.41] -> [2.55 9.6 9.24 0.9]
+    - seed 2: [2.36 10.06 10.1 15.11] -> [2.3 9.94 9.7 1.71]
+    - seed 3: [2.4 9.89 9.61 14.99] -> [2.16 9.18 8.41 3.31]
+    - seed 4: [2.08 9.68 9.4 15.71] -> [2.48 8.98 8.36 3.55]
+    - seed 5: [2.21 9.48 10.1 13.24] -> [2.44 8.32 8.14 3.72]
 
     Margins (min true - max false) -6.09, -5.05, -5.38, -6.31, -3.76 Hz
-    before -> 6.25, 6.4, 6.45, 1.88, 6.54 after.  Learning moves every
-    seed from OR to XOR or towards it: (1,1) falls from 13-16 Hz, in ->
-    hid2 grows at (1,1) and ends at 0.53-0.63.  What is left: in -> hid2
-    drifts.  It is potentiated at (1,1) and depressed wherever hid2 fires
-    at a single input (there the teacher is positive while the output is
-    below 9 Hz).  In seed 4 it stood at 0.60-0.61 after 160 examples,
-    with (1,1) at 3.0 Hz in the last blocks of training, and fell to
-    0.53-0.54 by example 200; the test's (1,1) then read 6.74 Hz.
-    Seeds 6-10 at the same defaults solved 2 of 5 (6 and 10; margins
-    5.64, 4.02, -0.01, 0.1, 5.96 Hz), so 6 of 10 over seeds 1-10: the
-    target holds for the protocol's seeds, not robustly.  Seeds 7 and 8
-    failed the same way as seed 4 (in -> hid2 at 0.60-0.63 mid-training,
-    0.52-0.57 at the end).
+    before -> 6.69, 7.4, 5.1, 4.81, 4.41 after.  Seeds 6-10 solved 4 of 5
+    (margins 6.61, 2.64, 4.38, 6.92, 6.28 Hz; seed 7 ended at [2.3 9.05
+    8.09 5.45]).  Learning moves every seed from OR to XOR: (1,1) falls
+    from 13-16 Hz, in -> hid2 grows at (1,1).  Without the decay
+    (``--set eta_decay=1``) the same seeds solved 4 of 5 and 2 of 5
+    (margins 6.25, 6.4, 6.45, 1.88, 6.54 and 5.64, 4.02, -0.01, 0.1, 5.96
+    Hz; mean 4.32 against 5.52 Hz with it); seeds 4, 8 and 9 fail there
+    and are solved with it.  Not every solved seed is far from the
+    criterion: (1,1) reads 3.55, 3.72 and 3.99 Hz in seeds 4, 5 and 8,
+    and a true pattern 8.14 and 8.09 Hz in seeds 5 and 7, while repeated
+    tests of one frozen network scatter by 0.6-0.9 Hz at (1,1); the
+    count of solved seeds carries that test noise.
 
-    With ``eta_ih`` 0.025 the same seeds solved 2 of 5 (margins 4.89,
+    Without the decay and with ``eta_ih`` 0.025 the same seeds solved 2 of 5 (margins 4.89,
     5.95, -0.26, 5.45, 1.61 Hz; seed 4 was solved there), and seeds 6-10
     2 of 5 (6 and 8), as at 0.0125.  Over seeds 1-10 that is 4 of 10
     against 6 of 10 at 0.0125 (mean margins 4.04 and 4.32 Hz): the two

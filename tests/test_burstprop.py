@@ -404,14 +404,15 @@ def test_learn_xor_quick_makes_progress(tmp_path):
     solved criterion is not expected from 24 examples.  Stated: the
     feedback signs the hidden updates as the teacher asks, per pattern
     (mean change per example, x 1e-3, measured with eta_ih 0.0125, eta_ih2
-    0.05): where the output should rise (one input) hidden-1 -> output
-    grows (+12.0, +9.9), the active input's weights onto hidden 1 grow
-    (+0.96, +1.09) and those onto hidden 2 (which inhibits the output
-    through PV) shrink (-0.85, -1.52); at (1,1), where it should fall,
-    hidden-1 -> output and input -> hidden 1 shrink (-49; -5.0, -5.0) and
-    input -> hidden 2 grows (+1.4, +1.6).  (1,1) falls by more than 5 Hz
-    (15.4 -> 8.3 Hz), a single active input still drives the output above
-    the silent pattern (6.04 and 6.49 vs 2.05 Hz), and every rate is finite.
+    0.05, eta_decay 0.974): where the output should rise (one input)
+    hidden-1 -> output grows (+11.9, +9.6), the active input's weights onto
+    hidden 1 grow (+1.13, +0.38) and those onto hidden 2 (which inhibits
+    the output through PV) shrink (-0.41, -0.28); at (1,1), where it should
+    fall, hidden-1 -> output and input -> hidden 1 shrink (-42; -3.5, -3.5)
+    and input -> hidden 2 grows (+4.9, +4.8).  (1,1) falls by more than
+    5 Hz (15.4 -> 7.9 Hz), a single active input still drives the output
+    above the silent pattern (6.95 and 7.48 vs 2.14 Hz), and every rate is
+    finite.
     """
     summary, arrays = run("learn-xor", tmp_path / "xor", backend="cython", quick=True)
     w = np.asarray(arrays["mean_weights"])[0]
