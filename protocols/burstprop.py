@@ -393,12 +393,13 @@ def learn_xor(p, ctx):
     Hz; mean 4.32 against 5.52 Hz with it); seeds 4, 8 and 9 fail there
     and are solved with it.  Not every solved seed is far from the
     criterion: (1,1) reads 3.55, 3.72 and 3.99 Hz in seeds 4, 5 and 8,
-    and a true pattern 8.14 and 8.09 Hz in seeds 5 and 7, while repeated
-    tests of one frozen network scatter by 0.6-0.9 Hz at (1,1); the
-    count of solved seeds carries that test noise.
+    and (1,0) 8.14 Hz in seed 5, while repeated tests of one frozen
+    network scatter by 0.6-0.9 Hz at (1,1); the count of solved seeds
+    carries that test noise.
 
-    Without the decay and with ``eta_ih`` 0.025 the same seeds solved 2 of 5 (margins 4.89,
-    5.95, -0.26, 5.45, 1.61 Hz; seed 4 was solved there), and seeds 6-10
+    Without the decay and with ``eta_ih`` 0.025 the same seeds solved 2
+    of 5 (margins 4.89, 5.95, -0.26, 5.45, 1.61 Hz; seed 4 was solved
+    there), and seeds 6-10
     2 of 5 (6 and 8), as at 0.0125.  Over seeds 1-10 that is 4 of 10
     against 6 of 10 at 0.0125 (mean margins 4.04 and 4.32 Hz): the two
     rates are not clearly distinguishable, and about half the seeds are

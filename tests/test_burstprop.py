@@ -324,7 +324,8 @@ def test_malformed_pattern(pattern):
     ("learn-xor", dict(n_examples=5000), "n_examples"),
     ("learn-xor", dict(test_settle=-1 * ms), "test_settle"),
     ("learn-xor", dict(test_duration=0 * ms), "test_duration"),
-    ("learn-xor", dict(n_seeds=0), "n_seeds")])
+    ("learn-xor", dict(n_seeds=0), "n_seeds"),
+    ("learn-xor", dict(eta_decay=1.5), "eta_decay")])
 def test_protocol_bad_input_writes_nothing(tmp_path, name, overrides, word):
     out = tmp_path / "run"
     with pytest.raises(ModelError, match=word):
