@@ -399,15 +399,13 @@ def learn_xor(p, ctx):
 
     Without the decay and with ``eta_ih`` 0.025 the same seeds solved 2
     of 5 (margins 4.89, 5.95, -0.26, 5.45, 1.61 Hz; seed 4 was solved
-    there), and seeds 6-10
-    2 of 5 (6 and 8), as at 0.0125.  Over seeds 1-10 that is 4 of 10
-    against 6 of 10 at 0.0125 (mean margins 4.04 and 4.32 Hz): the two
-    rates are not clearly distinguishable, and about half the seeds are
-    solved at either; 4 of 5 on seeds 1-5 is partly those seeds.  With
-    equal rates (0.05, 0.05) seeds 1 and 2 solved 0 of 2, and 400 examples
-    gave 0 of 5 (single-input rates fall as hid1 keeps weakening).  A faster in ->
-    hid2 (0.1, with ``eta_ih`` 0.025) solved 0 of 3 (seeds 1, 3, 4): the
-    erosion of hid2 at single inputs is faster too.
+    there), and seeds 6-10 2 of 5 (6 and 8), as at 0.0125: 4 of 10
+    against 6 of 10 at 0.0125 (mean margins 4.04 and 4.32 Hz), not
+    clearly distinguishable.  With equal rates (0.05, 0.05) seeds 1 and 2
+    solved 0 of 2, and 400 examples gave 0 of 5 (single-input rates fall
+    as hid1 keeps weakening).  A faster in -> hid2 (0.1, with ``eta_ih``
+    0.025) solved 0 of 3 (seeds 1, 3, 4): the erosion of hid2 at single
+    inputs is faster too.
 
     Every run behind these choices, with its numbers and command, is in
     ``protocols/calibration/learn_xor.md``.
