@@ -17,7 +17,10 @@ fb_k        output -> hidden k apical    Y_k, random and fixed ("broadcast")
 Every neuron keeps the PSP of its own spike train (or rate),
 ``kappa(t) = (e^{-t/tau_L} - e^{-t/tau_s})/(tau_L - tau_s)``, as two
 exponential traces; the basal potential is ``B = W PSP_in + b``, the apical
-``A = Y PSP_out`` (Brian2 summed variables).  Hidden somata follow
+``A = Y PSP_out`` (Brian2 summed variables); with ``feedback='rate'`` the
+apical dendrites see the output rates themselves, ``A = Y lambda_out``, with
+no spikes and no kernel (the authors' ``use_spiking_feedback = False``, which
+their code offers beside spiking feedback).  Hidden somata follow
 ``dC/dt = -g_L C + g_B (B - C) + g_A (A - C)``, output somata
 ``dU/dt = -g_L U + g_D (V - U) + I`` with the teaching current ``I = g_E (E_E
 - U) + g_I (E_I - U)`` in the target phase only (``g_E`` one-hot, ``g_I = 1 -
@@ -58,6 +61,7 @@ from dendrites.errors import ModelError, check_choice, check_quantity
 from .populations import check_size
 
 __all__ = [
+    "FEEDBACK",
     "MODES",
     "Guerguiev2017",
     "GuerguievNetwork",
@@ -74,6 +78,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MODES = ("spiking", "rate")
+FEEDBACK = ("psp", "rate")
 SOURCE = ("Guerguiev, Lillicrap & Richards 2017 eLife 6:e22901; jordan-g/Segregated-Dendrite-"
           "Deep-Learning deep_learning.py (SCIENCE.md section 4)")
 
@@ -115,6 +120,11 @@ class Guerguiev2017:
         Initial ``W ~ U(-a, a)`` with ``a`` such that the basal potential has
         standard deviation ``w_sd`` for inputs at ``lambda_max/2``; feedback
         ``Y ~ y_scale U(-1, 1)``.
+    feedback : str
+        What the apical dendrites receive from the output layer: ``'psp'`` (the
+        PSP of its spike trains, the paper's spiking feedback; in ``mode='rate'``
+        the PSP of its rates) or ``'rate'`` (its rates ``lambda_max sigma(U)``
+        directly, no spikes and no kernel: the authors' non-spiking feedback).
     """
 
     sizes: tuple = (64, 500, 10)
@@ -137,6 +147,7 @@ class Guerguiev2017:
     eta: tuple = (3.0, 0.21)
     w_sd: float = 1.0
     y_scale: float = 3.0
+    feedback: str = "psp"
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", tuple(self.sizes))
@@ -164,6 +175,7 @@ class Guerguiev2017:
         return self.T_forward + self.T_target
 
     def validate(self):
+        check_choice("feedback", self.feedback, FEEDBACK)
         if not 2 <= len(self.sizes) <= 4:
             raise ModelError(f"Parameter 'sizes' = {list(self.sizes)} needs 2 to 4 layers (input, "
                              "0-2 hidden, output).")
@@ -313,6 +325,7 @@ dU/dt = -g_L*U + g_D*(V - U) + teach*in_tphase*(g_E*(E_E - U) + (1/ms - g_E)*(E_
 g_E : Hz
 teach : 1 (shared)
 rate = lambda_max*0.5*(1 + tanh(0.5*U/mV)) : Hz
+rate_now : Hz
 dU_f/dt = in_fwd*U/T_int : volt
 drate_t/dt = in_tgt*rate/T_int : Hz
 drate_f/dt = in_fwd*rate/T_int : Hz
@@ -540,8 +553,14 @@ def build_guerguiev(desc, mode, weights, prefix=""):
         s.connect()
         synapses[f"ff_{k}"] = s
         layer(k).b = W[f"b_{k}"] * mV
+    signal = "psp_pre" if desc.feedback == "psp" else "rate_now_pre"
+    if desc.feedback == "rate":
+        # the rate once per output neuron and step, before the summed variables (order -1):
+        # as a subexpression it would be evaluated once per feedback synapse
+        out.run_regularly("rate_now = rate", when="groups", order=-2,
+                          name=f"{prefix}output_rate_now")
     for k in range(1, L):
-        s = Synapses(out, groups[f"h{k}"], "w : 1\nA_post = w*psp_pre*mV*ms : volt (summed)",
+        s = Synapses(out, groups[f"h{k}"], f"w : 1\nA_post = w*{signal}*mV*ms : volt (summed)",
                      name=f"{prefix}fb_{k}", namespace={})
         s.connect()
         synapses[f"fb_{k}"] = s

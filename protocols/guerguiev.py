@@ -13,7 +13,12 @@ last ``T_test_integrate`` = 220 ms of the phase (the paper's values).  For
 every learned example the hidden-layer update of the rule is compared with
 the update exact backprop makes on the same forward pass (loss of the output
 rule); the angle between the flattened matrices is averaged over each epoch
-(Fig. 7A).  Learning rates decay by ``eta_decay`` per epoch (epoch ``e``
+(Fig. 7A).  As in Fig. 7A, the 1-hidden-layer network is trained twice
+(``angle_feedbacks``, same seed offset: same initial weights, example order
+and random stream): with the apical dendrites fed by the PSPs of the output
+spikes (``feedback`` 'psp', the paper's network, used for every depth) and
+by the output rates themselves (``'rate'``, the paper's red line).
+Learning rates decay by ``eta_decay`` per epoch (epoch ``e``
 from 0 uses ``eta * eta_decay**e``): single-example spiking updates carry
 Poisson noise, and with constant rates the test error jumps by several
 points from epoch to epoch.
@@ -109,9 +114,26 @@ Full spiking runs (seed 1, cython, each depth in its own process, shared
 48.8 %).  Met: 1 hidden <= 10 %, 1 beats 0, angle < 90 deg, and 2 hidden
 within 1 point of 1 for seeds 1 and 2 (7.57 against 6.9 %, 5.12 against
 6.0 %; with a second hidden layer of 100: 8.5 against 6.9 % for seed 1).
-Unmet: angle < 60 deg at epoch 10 (69 deg in the 1-hidden-layer net, the
-reference of ``angle_to_backprop_deg``; layer 1 of the 2-hidden-layer net,
-whose error signal stays larger, is at 52-55 deg).
+The whole protocol in one process (``python -m protocols run learn-digits
+--out DIR [--seed 2]``, the two seeds side by side, 1636 and 1641 s: 0 hidden
+78/71 s, 1 hidden 260/256 s, 2 hidden 923/940 s, 1 hidden with rate feedback
+374/373 s) repeats the runs above and below exactly: seed 1 8.91, 6.90,
+7.57 % and seed 2 6.90, 6.01, 5.12 % with 0, 1, 2 hidden layers (seed 2, 0
+hidden: 14.9 13.4 6.9 12.0 6.7 7.3 6.5 6.0 7.8 6.9).
+The angle with spiking feedback, 82, 70, then 67-69 deg, is the paper's:
+"the angle dropped to approximately 65 deg, before rising again slightly to
+roughly 70 deg" (Fig. 7A, blue, 10 MNIST epochs); with the output rates fed
+back directly it fell "to roughly 35 deg before rising again to 40 deg"
+(red).  The same split here (``--set "depths=[1]" --set feedback=rate``,
+seeds 1 and 2 side by side, 381 and 385 s): seed 1 30.3 11.6 10.5 10.5 8.0
+7.1 7.6 6.0 7.3 6.2 %, angle 80, 61, 55, then 53-54 deg from epoch 4;
+seed 2 26.7 16.3 8.0 7.6 6.9 6.7 6.0 5.6 4.2 5.8 %, angle 82, 61, 56, then
+54-55 deg.  So "angle < 60 deg after epoch 10" holds with rate feedback
+(53.2 and 54.3 deg at epoch 10), and with spiking feedback it is
+contradicted by the paper's own figure (about 70 deg there, 69 here): the
+spike noise of 10 output neurons in 20 ms windows sets that angle (see the
+NumPy model above).  The rate-feedback angle stays above the paper's 35-40
+deg: 13,480 examples here against 600,000 on MNIST.
 """
 
 import logging
@@ -120,7 +142,7 @@ import time
 import numpy as np
 from brian2 import Hz, ms
 
-from circuits.guerguiev import MODES, Guerguiev2017, build_guerguiev, initial_weights
+from circuits.guerguiev import FEEDBACK, MODES, Guerguiev2017, build_guerguiev, initial_weights
 from dendrites.errors import ModelError, check_choice
 
 from .registry import protocol
@@ -139,14 +161,20 @@ DEFAULTS = dict(task="digits", task_path="", depths=[0, 1, 2], hidden_sizes=[500
                 n_train=0, n_test=0, mode="spiking", dt=1 * ms, T_forward=50 * ms,
                 T_target=50 * ms, T_integrate=20 * ms, lambda_max=200 * Hz, g_B=0.6, g_A=0.0,
                 g_D=0.6, w_sd=1.0, y_scale=3.0, T_test=250 * ms, T_test_integrate=220 * ms,
-                eta_decay=0.8, test_repeats=1)
-# quick: depths 0 and 1 (64-500-10), 3 epochs of 800 examples, 150 test images (~2 min)
+                eta_decay=0.8, test_repeats=1, feedback="psp", angle_feedbacks=["psp", "rate"])
+# quick: depths 0 and 1 (64-500-10; depth 1 also with rate feedback), 3 epochs of 800
+# examples, 150 test images (~1.5 min)
 QUICK = dict(depths=[0, 1], epochs=3, epochs_2=0, n_train=800, n_test=150)
 
 
 def _check(p):
     check_choice("task", p.task, TASKS)
     check_choice("mode", p.mode, MODES)
+    check_choice("feedback", p.feedback, FEEDBACK)
+    kinds = list(p.angle_feedbacks)
+    if len(set(kinds)) != len(kinds) or any(k not in FEEDBACK for k in kinds):
+        raise ModelError(f"Parameter 'angle_feedbacks' = {kinds} must list distinct feedback "
+                         f"kinds from: {', '.join(FEEDBACK)}.")
     if p.test_repeats < 1:
         raise ModelError(f"Parameter 'test_repeats' = {p.test_repeats} must be at least 1.")
     if not 0 < p.eta_decay <= 1:
@@ -193,14 +221,15 @@ def _dataset(p, seed):
     return ds.subset(p.n_train or None, p.n_test or None)
 
 
-def describe(p, depth, n_in, n_out):
-    """The network description of one depth from the protocol parameters."""
+def describe(p, depth, n_in, n_out, feedback=None):
+    """The network description of one depth from the protocol parameters (*feedback*
+    replaces ``p.feedback``)."""
     sizes = (n_in, *p.hidden_sizes[:depth], n_out)
     return Guerguiev2017(sizes=sizes, g_B=p.g_B, g_A=p.g_A, g_D=p.g_D,
                          lambda_max=p.lambda_max, T_forward=p.T_forward, T_target=p.T_target,
                          T_integrate=p.T_integrate, T_test=p.T_test,
                          T_test_integrate=p.T_test_integrate, eta=tuple(p[f"eta_{depth}"]),
-                         w_sd=p.w_sd, y_scale=p.y_scale)
+                         w_sd=p.w_sd, y_scale=p.y_scale, feedback=feedback or p.feedback)
 
 
 def train_and_test(desc, mode, ds, epochs, be, seed, test_repeats=1, eta_decay=1.0):
@@ -251,7 +280,7 @@ def learn_digits(p, ctx):
     ds = _dataset(p, ctx.seed)
     descs = {d: describe(p, d, ds.n_inputs, ds.n_outputs) for d in p.depths}
     metrics = dict(test_error={}, test_error_curve={}, wall_time_s={}, sizes={}, eta={}, epochs={},
-                   angle_to_backprop_deg_by_depth={}, mode=p.mode,
+                   angle_to_backprop_deg_by_depth={}, mode=p.mode, feedback=p.feedback,
                    n_train=len(ds.x_train), n_test=len(ds.x_test))
     arrays = {}
     for d, desc in descs.items():
@@ -277,8 +306,37 @@ def learn_digits(p, ctx):
         ref = min(metrics["angle_to_backprop_deg_by_depth"])
     metrics["angle_to_backprop_deg"] = (
         metrics["angle_to_backprop_deg_by_depth"][ref][ref] if ref else [])
+    metrics.update(angle_to_backprop_deg_by_feedback={}, test_error_curve_by_feedback={})
+    if ref:
+        _feedback_runs(p, ctx, ds, int(ref), metrics, arrays)
     metrics["targets"] = _targets(metrics)
     return metrics, arrays
+
+
+def _feedback_runs(p, ctx, ds, d, metrics, arrays):
+    """Fig. 7A: the reference depth *d* trained with every kind in ``angle_feedbacks``.
+
+    The protocol's own ``feedback`` is the depth run above; each other kind
+    trains the same network again (same seed offset: same initial weights,
+    example order and random stream), only the apical input differs.
+    """
+    key = str(d)
+    for kind in p.angle_feedbacks:
+        if kind == p.feedback:
+            angle, curve = metrics["angle_to_backprop_deg"], metrics["test_error_curve"][key]
+        else:
+            t0 = time.perf_counter()
+            desc = describe(p, d, ds.n_inputs, ds.n_outputs, feedback=kind)
+            with ctx.backend_scope(dt=p.dt, seed_offset=d) as be:
+                res = train_and_test(desc, p.mode, ds, n_epochs(p, d), be, ctx.seed,
+                                     p.test_repeats, p.eta_decay)
+                be.finish()
+            angle = np.nanmean(res["angles"][:, -1, :], axis=1).tolist()
+            curve = res["test_error"]
+            metrics["wall_time_s"][f"{key}_{kind}_feedback"] = time.perf_counter() - t0
+            arrays[f"angle_per_example_depth{d}_{kind}_feedback"] = res["angles"][:, -1, :].ravel()
+        metrics["angle_to_backprop_deg_by_feedback"][kind] = angle
+        metrics["test_error_curve_by_feedback"][kind] = curve
 
 
 def _targets(m):
@@ -295,4 +353,9 @@ def _targets(m):
         # epochs 10, 11, ... (None when fewer than 10 epochs ran)
         t["angle < 60 deg from epoch 10 on"] = (bool(np.all(np.asarray(ang[9:]) < 60))
                                                 if len(ang) >= 10 else None)
+    for kind, a in m.get("angle_to_backprop_deg_by_feedback", {}).items():
+        if kind == m["feedback"]:
+            continue                    # the target above
+        t[f"angle < 60 deg from epoch 10 on, {kind} feedback"] = (
+            bool(np.all(np.asarray(a[9:]) < 60)) if len(a) >= 10 else None)
     return t
