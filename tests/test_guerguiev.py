@@ -108,9 +108,9 @@ def test_rate_window_means_match_the_steady_state(data):
 
 def test_rate_feedback_drives_the_apical_dendrites_with_the_output_rates(data):
     """``feedback='rate'`` (the authors' non-spiking feedback): in the spiking network the
-    apical window means are exactly ``Y`` times the output's window-mean rates (measured:
-    equal to 4e-16), while the spiking feedback (``'psp'``) scatters around them (measured:
-    up to 47 % of the largest value in one 20 ms window)."""
+    apical window means are ``Y`` times the output's window-mean rates (measured: to 4e-16
+    of the largest value), while with spiking feedback (``'psp'``) they scatter around them
+    (measured: by up to 47 % of the largest value in one 20 ms window)."""
     x, y = data.x_train[0], data.y_train[0]
     dev = {}
     for fb in ("rate", "psp"):
