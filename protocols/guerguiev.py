@@ -127,7 +127,8 @@ the target missed); seed 4 6.46, 6.01, 6.24 % (met); spiking-feedback angle
 at epoch 10 68.2 and 67.0 deg, rate feedback 52.4 and 51.2 deg (5.3 and
 5.8 % test error).  So "2 hidden within 1 point of 1" holds for seeds 1, 2
 and 4 of 1-4, and 1 hidden beats 0 in all four (by 0.45-2.0 points).
-The angle with spiking feedback, 82, 70, then 67-69 deg, is the paper's:
+The angle with spiking feedback, 81-84, 69-70, then 66-69 deg (seeds 1-4),
+is the paper's:
 "the angle dropped to approximately 65 deg, before rising again slightly to
 roughly 70 deg" (Fig. 7A, blue, 10 MNIST epochs); with the output rates fed
 back directly it fell "to roughly 35 deg before rising again to 40 deg"
@@ -137,7 +138,7 @@ seeds 1 and 2 side by side, 381 and 385 s): seed 1 30.3 11.6 10.5 10.5 8.0
 seed 2 26.7 16.3 8.0 7.6 6.9 6.7 6.0 5.6 4.2 5.8 %, angle 82, 61, 56, then
 54-55 deg.  So "angle < 60 deg after epoch 10" holds with rate feedback
 (53.2 and 54.3 deg at epoch 10), and with spiking feedback it is
-contradicted by the paper's own figure (about 70 deg there, 69 here): the
+contradicted by the paper's own figure (about 70 deg there, 67-69 here): the
 spike noise of 10 output neurons in 20 ms windows sets that angle (see the
 NumPy model above).  The rate-feedback angle stays above the paper's 35-40
 deg: 13,480 examples here against 600,000 on MNIST.
