@@ -292,13 +292,9 @@ def learn_digits(p, ctx):
                    n_train=len(ds.x_train), n_test=len(ds.x_test))
     arrays = {}
     for d, desc in descs.items():
-        t0 = time.perf_counter()
-        with ctx.backend_scope(dt=p.dt, seed_offset=d) as be:
-            res = train_and_test(desc, p.mode, ds, n_epochs(p, d), be, ctx.seed,
-                                 p.test_repeats, p.eta_decay)
-            be.finish()
+        res, seconds = _train(p, ctx, ds, desc, d)
         key = str(d)
-        metrics["wall_time_s"][key] = time.perf_counter() - t0
+        metrics["wall_time_s"][key] = seconds
         metrics["test_error"][key] = res["test_error"][-1]
         metrics["test_error_curve"][key] = res["test_error"]
         metrics["sizes"][key], metrics["eta"][key] = list(desc.sizes), list(desc.eta)
@@ -321,6 +317,16 @@ def learn_digits(p, ctx):
     return metrics, arrays
 
 
+def _train(p, ctx, ds, desc, d):
+    """Train and test *desc* at depth *d* with depth *d*'s seed offset; ``(result, s)``."""
+    t0 = time.perf_counter()
+    with ctx.backend_scope(dt=p.dt, seed_offset=d) as be:
+        res = train_and_test(desc, p.mode, ds, n_epochs(p, d), be, ctx.seed,
+                             p.test_repeats, p.eta_decay)
+        be.finish()
+    return res, time.perf_counter() - t0
+
+
 def _feedback_runs(p, ctx, ds, d, metrics, arrays):
     """Fig. 7A: the reference depth *d* trained with every kind in ``angle_feedbacks``.
 
@@ -333,15 +339,11 @@ def _feedback_runs(p, ctx, ds, d, metrics, arrays):
         if kind == p.feedback:
             angle, curve = metrics["angle_to_backprop_deg"], metrics["test_error_curve"][key]
         else:
-            t0 = time.perf_counter()
             desc = describe(p, d, ds.n_inputs, ds.n_outputs, feedback=kind)
-            with ctx.backend_scope(dt=p.dt, seed_offset=d) as be:
-                res = train_and_test(desc, p.mode, ds, n_epochs(p, d), be, ctx.seed,
-                                     p.test_repeats, p.eta_decay)
-                be.finish()
+            res, seconds = _train(p, ctx, ds, desc, d)
             angle = np.nanmean(res["angles"][:, -1, :], axis=1).tolist()
             curve = res["test_error"]
-            metrics["wall_time_s"][f"{key}_{kind}_feedback"] = time.perf_counter() - t0
+            metrics["wall_time_s"][f"{key}_{kind}_feedback"] = seconds
             arrays[f"angle_per_example_depth{d}_{kind}_feedback"] = res["angles"][:, -1, :].ravel()
         metrics["angle_to_backprop_deg_by_feedback"][kind] = angle
         metrics["test_error_curve_by_feedback"][kind] = curve
