@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, Synapses, ms, nS, pA
 
+import protocols.backend as backend_module
 from dendrites import ModelError, presets
 from protocols.backend import BACKENDS, Backend
 
@@ -193,3 +194,52 @@ def test_a_diverged_standalone_run_or_rerun_is_a_clear_error(tmp_path):
             be.rerun(run_args={syn.w: 1e6 * nS})
         be.rerun(run_args={syn.w: 5 * nS})
         assert np.all(np.isfinite(np.asarray(group.v_apical)))
+
+
+@pytest.mark.standalone  # about 10 s: compiles one small project
+@pytest.mark.skipif(not backend_module.MEMORY_ROOT.is_dir(), reason="no memory file system")
+def test_standalone_result_files_live_in_memory_and_go_with_the_backend(tmp_path, monkeypatch):
+    """The binary writes its result files to a private directory in /dev/shm (a link
+    from the build directory), removed on exit; a directory left by a process that is
+    gone is removed; a file the binary cannot write raises instead of being read stale;
+    with memory short the files go back to the build directory, same results."""
+    from brian2 import device
+
+    stale = backend_module.MEMORY_ROOT / f"{backend_module._MEMORY_PREFIX}999999999-x"
+    stale.mkdir()
+    link = tmp_path / "build" / "results"
+    model = presets.payeur_2021()
+    with Backend("cpp_standalone", build_dir=tmp_path / "build", seed=1, dt=0.2 * ms) as be:
+        mem = be.results_in_memory
+        assert mem is not None and mem.parent == backend_module.MEMORY_ROOT
+        assert link.is_symlink() and link.resolve() == mem.resolve()
+        assert not stale.exists()
+        group = model.build(2, name="cells", dt=0.2 * ms)
+        group.I_ext_soma = np.array([300, 600]) * pA
+        mon = SpikeMonitor(group, name="spikes")
+        be.run(Network(group, mon), 100 * ms)
+        be.finish()
+        v, n = np.array(group.v_apical), mon.num_spikes
+        assert n > 0 and (mem / device.get_array_filename(group.variables["v_apical"])).is_file()
+
+        # a file the binary cannot write (a directory in its place, even for root): a
+        # state variable Brian2 reads itself after the run, and one only a user reads
+        for name in ("v_soma", "I_ext_soma"):
+            blocked = mem / device.get_array_filename(group.variables[name])
+            blocked.unlink()
+            blocked.mkdir()
+            with pytest.raises(ModelError, match=f"could not write 1 result files.*{name}"):
+                be.rerun(seed=1)
+            blocked.rmdir()
+
+        monkeypatch.setattr(backend_module, "MEMORY_MIN_FREE", 2 ** 62)
+        be.rerun(seed=1)
+        assert be.results_in_memory is None and not mem.exists()
+        assert link.is_dir() and not link.is_symlink()
+        np.testing.assert_array_equal(np.asarray(group.v_apical), v)
+        assert mon.num_spikes == n
+    monkeypatch.undo()
+    with Backend("cpp_standalone", build_dir=tmp_path / "build") as be:
+        mem = be.results_in_memory
+        assert link.is_symlink()             # the build directory's files made way
+    assert not mem.exists() and not link.exists() and not link.is_symlink()

@@ -29,7 +29,9 @@ process start, synapse creation, spike-queue set-up, the loop, writing
 results) and ``ratio_to_process`` (the sweep's own overhead on top of that:
 Python, reading results, metrics, storing each point),
 and ``cold_compile_ok`` against its 15 s for a cold compilation.  Writes
-``DIR/rerun.json``.
+``DIR/rerun.json``.  ``--results disk`` keeps the binary's result files in the
+build directory instead of memory (``/dev/shm``, the default of
+:class:`protocols.backend.Backend`), for comparison.
 """
 
 import argparse
@@ -60,7 +62,11 @@ def _points(kind, n, N, duration):
 def _case(case, workdir):
     sys.path.insert(0, str(ROOT))
     os.environ["DENDRITES_CACHE"] = str(Path(workdir) / "cache")
+    import protocols.backend
     from protocols.sweep import run_sweep, run_variant
+
+    if case.get("results") == "disk":               # the binary's files in the build dir
+        protocols.backend.MEMORY_MIN_FREE = float("inf")
 
     points = _points(case["kind"], case["points"], case["N"], case["duration"])
     out = Path(workdir) / "sweep"
@@ -98,6 +104,9 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--modes", default="direct,sweep")
     ap.add_argument("--kinds", default="rates,seeds")
+    ap.add_argument("--results", choices=("memory", "disk"), default="memory",
+                    help="where the binary writes its result files (protocols.backend: "
+                         "/dev/shm when it has room, or the build directory)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.case:                                   # inside the case subprocess
@@ -113,7 +122,7 @@ def main(argv=None):
             for mode in args.modes.split(","):
                 work = Path(tempfile.mkdtemp(prefix="dendrites-rerun-"))
                 case = dict(N=N, kind=kind, mode=mode, points=args.points,
-                            duration=args.duration, workdir=str(work))
+                            duration=args.duration, results=args.results, workdir=str(work))
                 res_file = work / "result.json"
                 load = os.getloadavg()[0]
                 proc = subprocess.run([sys.executable, __file__, "--out", str(res_file),
