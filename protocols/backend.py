@@ -36,6 +36,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -81,6 +82,32 @@ def _remove_stale_memory_dirs():
             shutil.rmtree(d, ignore_errors=True)
         except (ValueError, OSError):
             continue
+
+
+def _check_cuda():
+    """Raise a `ModelError` naming what ``cuda_standalone`` lacks here: brian2cuda, an
+    NVIDIA GPU (``nvidia-smi -L`` lists one) or the CUDA compiler (``nvcc`` in
+    ``$CUDA_PATH/bin`` or on the PATH), before anything is built."""
+    if importlib.util.find_spec("brian2cuda") is None:
+        raise ModelError("Backend 'cuda_standalone' needs the brian2cuda package "
+                         "(pip install '.[cuda]' on Python >= 3.12) and an NVIDIA GPU.")
+    smi = shutil.which("nvidia-smi")
+    listed = ""
+    if smi:
+        try:
+            listed = subprocess.run([smi, "-L"], capture_output=True, text=True,
+                                    timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+    if "GPU" not in listed:
+        raise ModelError("Backend 'cuda_standalone' found no NVIDIA GPU here ("
+                         + ("'nvidia-smi -L' lists none" if smi else "no nvidia-smi")
+                         + "); allowed without one: numpy, cython, cpp_standalone.")
+    cuda_path = os.environ.get("CUDA_PATH")
+    if not (shutil.which("nvcc")
+            or (cuda_path and Path(cuda_path, "bin", "nvcc").is_file())):
+        raise ModelError("Backend 'cuda_standalone' needs the CUDA compiler nvcc (on the PATH "
+                         "or in $CUDA_PATH/bin); a GPU is there but nvcc was not found.")
 
 
 def cython_cache_dir():
@@ -143,9 +170,8 @@ class Backend:
         check_choice("backend", name, BACKENDS)
         if dt is not None:
             check_quantity("dt", dt, brian2.ms, positive=True)
-        if name == "cuda_standalone" and importlib.util.find_spec("brian2cuda") is None:
-            raise ModelError("Backend 'cuda_standalone' needs the brian2cuda package "
-                             "(pip install '.[cuda]' on Python >= 3.12) and an NVIDIA GPU.")
+        if name == "cuda_standalone":
+            _check_cuda()
         self.name, self.seed, self.dt, self.threads = name, seed, dt, int(threads)
         self._tmp = build_dir is None
         self.build_dir = Path(build_dir) if build_dir else None

@@ -86,6 +86,35 @@ def test_cuda_standalone_without_brian2cuda_is_a_clear_error():
         Backend("cuda_standalone")
 
 
+def test_cuda_standalone_without_a_gpu_or_nvcc_is_a_clear_error(monkeypatch):
+    """With brian2cuda importable, a machine without an NVIDIA GPU (no nvidia-smi, or
+    one that lists none) or without nvcc is refused before anything is built."""
+    import shutil
+    import subprocess
+    import types
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: (
+        object() if name == "brian2cuda" else real_find_spec(name, *a)))
+    tools = {}
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: tools.get(name))
+    monkeypatch.delenv("CUDA_PATH", raising=False)
+    with pytest.raises(ModelError, match=r"found no NVIDIA GPU here \(no nvidia-smi\)"):
+        Backend("cuda_standalone")
+    tools["nvidia-smi"] = "/usr/bin/nvidia-smi"
+    listing = {"stdout": "No devices were found\n"}
+    monkeypatch.setattr(subprocess, "run",
+                        lambda *a, **k: types.SimpleNamespace(stdout=listing["stdout"]))
+    with pytest.raises(ModelError, match=r"'nvidia-smi -L' lists none.*numpy, cython, "
+                                         r"cpp_standalone"):
+        Backend("cuda_standalone")
+    listing["stdout"] = "GPU 0: NVIDIA H200 (UUID: GPU-0)\n"
+    with pytest.raises(ModelError, match="needs the CUDA compiler nvcc"):
+        Backend("cuda_standalone")
+    tools["nvcc"] = "/usr/local/cuda/bin/nvcc"
+    assert Backend("cuda_standalone").name == "cuda_standalone"
+
+
 def test_backend_restores_runtime_state():
     from brian2 import defaultclock, get_device, prefs
 
