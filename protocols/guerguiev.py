@@ -148,7 +148,7 @@ the final weights tested six times; the first pass is the protocol's own):
 6.68 6.46 8.91 6.46 6.90 % (mean 7.13, SD 0.93): the means are 1.0 point
 apart, and the difference of one pass each scatters by about 1.1 points
 (SD).  In the 2-hidden-layer nets the first layer's angle with
-spiking feedback falls to 51-53 deg from epoch 7 (seeds 5, 6), the second
+spiking feedback falls to 51-54 deg from epoch 8 (seeds 5, 6), the second
 layer's stays at 63-69 deg (89-94 deg in epoch 1).
 The angle with spiking feedback, 81-84, 69-70, then 66-69 deg (seeds 1-6),
 is the paper's:
