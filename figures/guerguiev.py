@@ -3,18 +3,14 @@
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from protocols.guerguiev import reference_depth
+
 from .style import figure, setup
 
 __all__ = ["learn_digits"]
 
 DEPTH_COLORS = {"0": "#999999", "1": "#d95f02", "2": "#7570b3"}
 FEEDBACK_COLOR = "#1b9e77"
-
-
-def _reference_depth(m):
-    """The depth whose angle is ``angle_to_backprop_deg`` (1 if it ran)."""
-    depths = sorted(m["angle_to_backprop_deg_by_depth"])
-    return "1" if "1" in depths else (depths[0] if depths else None)
 
 
 def epoch_counts(m):
@@ -40,7 +36,7 @@ def learn_digits(summary, arrays):
         x = np.arange(1, len(curve) + 1)
         ax.plot(x, 100 * np.asarray(curve), "o-", ms=3, color=DEPTH_COLORS.get(d),
                 label=f"{d} hidden ({'-'.join(map(str, m['sizes'][d]))})")
-    ref = _reference_depth(m)
+    ref = reference_depth(m)
     for kind, curve in _other_feedbacks(m, "test_error_curve_by_feedback"):
         x = np.arange(1, len(curve) + 1)
         ax.plot(x, 100 * np.asarray(curve), "^--", ms=3, color=FEEDBACK_COLOR,

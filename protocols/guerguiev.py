@@ -179,7 +179,7 @@ from dendrites.errors import ModelError, check_choice
 from .registry import protocol
 from .tasks import load_task
 
-__all__ = ["describe", "learn_digits", "n_epochs", "train_and_test"]
+__all__ = ["describe", "learn_digits", "n_epochs", "reference_depth", "train_and_test"]
 
 logger = logging.getLogger(__name__)
 
@@ -328,9 +328,7 @@ def learn_digits(p, ctx):
             metrics["angle_to_backprop_deg_by_depth"][key] = {
                 str(k + 1): np.nanmean(ang[:, k, :], axis=1).tolist() for k in range(d)}
             arrays[f"angle_per_example_depth{d}"] = ang[:, -1, :].ravel()
-    ref = "1" if "1" in metrics["angle_to_backprop_deg_by_depth"] else None
-    if ref is None and metrics["angle_to_backprop_deg_by_depth"]:
-        ref = min(metrics["angle_to_backprop_deg_by_depth"])
+    ref = reference_depth(metrics)
     metrics["angle_to_backprop_deg"] = (
         metrics["angle_to_backprop_deg_by_depth"][ref][ref] if ref else [])
     metrics.update(angle_to_backprop_deg_by_feedback={}, test_error_curve_by_feedback={})
@@ -338,6 +336,13 @@ def learn_digits(p, ctx):
         _feedback_runs(p, ctx, ds, int(ref), metrics, arrays)
     metrics["targets"] = _targets(metrics)
     return metrics, arrays
+
+
+def reference_depth(metrics):
+    """The depth (a string) whose angle is ``angle_to_backprop_deg``: 1 if it ran, else
+    the shallowest with hidden layers; None without any."""
+    depths = sorted(metrics["angle_to_backprop_deg_by_depth"])
+    return "1" if "1" in depths else (depths[0] if depths else None)
 
 
 def _train(p, ctx, ds, desc, d):
